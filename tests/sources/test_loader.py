@@ -1,0 +1,126 @@
+"""Loader: one transaction per file, audit that accounts for every row and file."""
+
+import os
+import shutil
+
+import duckdb
+import pytest
+
+from sources.contracts import PERMIT_CASES
+from sources.loader import landing_files, load_pending
+from tests.sources.test_validate import GOOD, RIC
+
+HEADER = [c.header_zh for c in PERMIT_CASES.columns]
+
+
+def _row(**change) -> list[str]:
+    row = {**GOOD["permit_cases"], **change}
+    return ["" if row[c.name] is None else row[c.name] for c in PERMIT_CASES.columns]
+
+
+def _write(folder, name, rows, mtime):
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / name
+    path.write_text("\n".join(",".join(r) for r in [HEADER, *rows]) + "\n", encoding="utf-8")
+    os.utime(path, (mtime, mtime))
+    return path
+
+
+@pytest.fixture
+def landing(tmp_path):
+    folder = tmp_path / "landing" / "permit_cases"
+    _write(folder, "b_first.csv", [_row(case_id="C1"), _row(case_id="C2", trips="x")], 1_000)
+    _write(folder, "a_second.csv", [_row(case_id="C3")], 2_000)
+    shutil.copy(folder / "b_first.csv", folder / "resent.csv")
+    os.utime(folder / "resent.csv", (3_000, 3_000))
+    (folder / "partial.csv.part").write_text("still being written")
+    return tmp_path / "landing"
+
+
+def test_files_in_order_of_arrival(landing):
+    names = [p.name for p in landing_files(landing, PERMIT_CASES)]
+    assert names == ["b_first.csv", "a_second.csv", "resent.csv"]
+
+
+def test_load_accounts_for_every_row_and_file(landing, tmp_path):
+    con = duckdb.connect(str(tmp_path / "w.duckdb"))
+    results = load_pending(con, landing, PERMIT_CASES, pii_key="k")
+    assert [
+        (r.file_name, r.status, r.rows_read, r.rows_loaded, r.rows_rejected) for r in results
+    ] == [
+        ("b_first.csv", "loaded", 2, 1, 1),
+        ("a_second.csv", "loaded", 1, 1, 0),
+        ("resent.csv", "duplicate", 0, 0, 0),
+    ]
+    audit = con.execute(
+        "select file_name, status, rows_read, rows_loaded, rows_rejected, duplicate_of "
+        "from audit.file_loads order by load_id"
+    ).fetchall()
+    assert audit[2] == ("resent.csv", "duplicate", 0, 0, 0, audit_load_id(con, "b_first.csv"))
+    rejected = con.execute(
+        "select file_name, row_number, column_name, rule, value from audit.rejected_rows"
+    ).fetchall()
+    assert rejected == [("b_first.csv", 2, "trips", "invalid_integer", "x")]
+    raw = con.execute(
+        "select case_id, _file_name, _row_number, _load_id from raw.permit_cases order by _load_id"
+    ).fetchall()
+    assert [r[:3] for r in raw] == [("C1", "b_first.csv", 1), ("C3", "a_second.csv", 1)]
+    # A second pass finds nothing new.
+    assert load_pending(con, landing, PERMIT_CASES, pii_key="k") == []
+
+
+def audit_load_id(con, name):
+    return con.execute(
+        "select load_id from audit.file_loads where file_name = ?", [name]
+    ).fetchone()[0]
+
+
+def test_personal_data_is_nowhere_in_clear(landing, tmp_path):
+    path = tmp_path / "w.duckdb"
+    con = duckdb.connect(str(path))
+    load_pending(con, landing, PERMIT_CASES, pii_key="k")
+    masked, digest = con.execute(
+        "select applicant_id_masked, applicant_id_hash from raw.permit_cases limit 1"
+    ).fetchone()
+    assert masked == RIC[:6] + "********" + RIC[-4:]
+    assert len(digest) == 64 and RIC not in digest
+    con.close()
+    assert RIC.encode() not in path.read_bytes()
+
+
+def test_keyed_hash_depends_on_the_key(landing, tmp_path):
+    hashes = []
+    for key in ("k1", "k2"):
+        con = duckdb.connect(str(tmp_path / f"{key}.duckdb"))
+        load_pending(con, landing, PERMIT_CASES, pii_key=key)
+        hashes.append(
+            con.execute("select applicant_id_hash from raw.permit_cases limit 1").fetchone()
+        )
+    assert hashes[0] != hashes[1]
+
+
+def test_a_file_that_fails_mid_load_leaves_nothing(landing, tmp_path):
+    con = duckdb.connect(str(tmp_path / "w.duckdb"))
+    # A raw table that cannot take trips = 0 makes the insert fail after the audit row is in.
+    con.execute("create schema raw")
+    cols = ", ".join(
+        f'"{n}" {t}' + (" check (trips > 5)" if n == "trips" else "")
+        for n, t in PERMIT_CASES.raw_schema()
+    )
+    con.execute(f"create table raw.permit_cases ({cols})")
+    with pytest.raises(duckdb.ConstraintException):
+        load_pending(con, landing, PERMIT_CASES, pii_key="k")
+    assert con.execute("select count(*) from audit.file_loads").fetchone()[0] == 0
+    assert con.execute("select count(*) from audit.rejected_rows").fetchone()[0] == 0
+    assert con.execute("select count(*) from raw.permit_cases").fetchone()[0] == 0
+
+
+def test_set_aside_file_is_recorded_with_its_reason(tmp_path):
+    folder = tmp_path / "landing" / "permit_cases"
+    folder.mkdir(parents=True)
+    (folder / "no_key.csv").write_text("事项编码,办理渠道\nI1,全程网办\n", encoding="utf-8")
+    con = duckdb.connect(str(tmp_path / "w.duckdb"))
+    [result] = load_pending(con, tmp_path / "landing", PERMIT_CASES, pii_key="k")
+    assert result.status == "set_aside"
+    status, reason = con.execute("select status, reason from audit.file_loads").fetchone()
+    assert status == "set_aside" and "办件编号 (case_id)" in reason
