@@ -8,6 +8,7 @@ only per-value Python is the check-character test, run once per distinct code.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
 
 import polars as pl
 from stdnum.cn import ric, uscc
@@ -15,8 +16,13 @@ from stdnum.cn import ric, uscc
 from sources.contracts import COLUMN_RULES, FLAG_FALSE, FLAG_TRUE, Column, Source
 
 TIMESTAMP_FORMATS = ("%Y-%m-%d %H:%M:%S", "%Y-%m-%d %H:%M", "%Y/%m/%d %H:%M:%S")
-# An Excel date cell reads as midnight of that day.
-DATE_FORMATS = ("%Y-%m-%d", "%Y/%m/%d", "%Y-%m-%d %H:%M:%S")
+DATE_FORMATS = ("%Y-%m-%d", "%Y/%m/%d")
+# An Excel date cell reads as midnight of its day: dates in workbooks may carry that time.
+XLSX_DATE_FORMATS = (*DATE_FORMATS, "%Y-%m-%d 00:00:00")
+# strptime takes "2022-1-5"; the contract's shapes have two-digit fields, so the length must fit.
+_FORMAT_LENGTH = {
+    f: len(datetime(2000, 1, 1).strftime(f)) for f in (*TIMESTAMP_FORMATS, *XLSX_DATE_FORMATS)
+}
 
 ROW_NUMBER = "_row_number"
 _FIRST = "__first_rule"
@@ -51,16 +57,26 @@ def mask_expr(expr: pl.Expr, kind: str) -> pl.Expr:
     )
 
 
-def _typed_expr(col: Column, formats: int = 1) -> pl.Expr:
+def _formats(col: Column, file_format: str) -> tuple[str, ...]:
+    if col.dtype == "timestamp":
+        return TIMESTAMP_FORMATS
+    return XLSX_DATE_FORMATS if file_format == "xlsx" else DATE_FORMATS
+
+
+def _typed_expr(col: Column, formats: tuple[str, ...] = ()) -> pl.Expr:
     """Typed value of a column; null where the text does not parse. Timestamps and dates try
-    the first `formats` formats of the contract (the first nearly always fits, and strptime
-    with an explicit format is where loading time goes)."""
+    the given formats in turn (`validate` tries the first alone, then all on what is left:
+    the first nearly always fits, and strptime is where loading time goes)."""
     s = pl.col(col.name)
     if col.dtype == "text":
         return s.str.to_uppercase() if col.upper else s
     if col.dtype in ("timestamp", "date"):
-        fmts = TIMESTAMP_FORMATS if col.dtype == "timestamp" else DATE_FORMATS
-        parsed = [s.str.strptime(pl.Datetime("us"), f, strict=False) for f in fmts[:formats]]
+        parsed = [
+            pl.when(s.str.len_bytes() == _FORMAT_LENGTH[f]).then(
+                s.str.strptime(pl.Datetime("us"), f, strict=False)
+            )
+            for f in formats
+        ]
         out = parsed[0] if len(parsed) == 1 else pl.coalesce(parsed)
         return out.dt.date() if col.dtype == "date" else out
     if col.dtype in ("decimal", "integer"):
@@ -126,16 +142,18 @@ def validate(frame: pl.DataFrame, source: Source, *, file_format: str = "csv") -
     )
     # One select: Polars types the columns in parallel.
     typed = frame.select(
-        pl.col(ROW_NUMBER), *(_typed_expr(c).alias(c.name) for c in source.columns)
+        pl.col(ROW_NUMBER),
+        *(_typed_expr(c, _formats(c, file_format)[:1]).alias(c.name) for c in source.columns),
     )
     for col in source.columns:
         if col.dtype not in ("timestamp", "date"):
             continue
         unparsed = typed.get_column(col.name).is_null() & frame.get_column(col.name).is_not_null()
         if unparsed.any():
-            n_formats = len(TIMESTAMP_FORMATS if col.dtype == "timestamp" else DATE_FORMATS)
             typed = typed.with_columns(
-                frame.select(_typed_expr(col, n_formats).alias(col.name)).to_series()
+                frame.select(
+                    _typed_expr(col, _formats(col, file_format)).alias(col.name)
+                ).to_series()
             )
     both = pl.concat(
         [typed, frame.select(pl.col(c.name).alias(_raw(c.name)) for c in source.columns)],

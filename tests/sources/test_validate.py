@@ -88,6 +88,9 @@ CASES = [
     ("permit_cases", {"channel": "线下"}, "not_allowed_value", "channel"),
     ("permit_cases", {"submitted_at": "2022-13-01 09:00:00"}, "invalid_timestamp", "submitted_at"),
     ("permit_cases", {"submitted_at": "01/02/2022"}, "invalid_timestamp", "submitted_at"),
+    ("permit_cases", {"submitted_at": "2022-1-1 09:00:00"}, "invalid_timestamp", "submitted_at"),
+    ("permit_cases", {"submitted_at": "2022-01-01"}, "invalid_timestamp", "submitted_at"),
+    ("investment_projects", {"lead_date": "2022-01-01 00:00:00"}, "invalid_date", "lead_date"),
     ("permit_cases", {"trips": "1.5"}, "invalid_integer", "trips"),
     ("permit_cases", {"trips": "-1"}, "below_minimum", "trips"),
     ("permit_cases", {"trips": "21"}, "above_maximum", "trips"),
@@ -224,21 +227,31 @@ def test_first_rule_wins_and_all_are_counted():
 
 
 def test_typed_values():
-    row = validate(
+    project = validate(
         _frame("investment_projects", [GOOD["investment_projects"]]), INVESTMENT_PROJECTS
     ).good.row(0, named=True)
-    assert str(row["signed_date"]) == "2022-02-01"
-    assert row["is_industrial"] is True
-    assert row["planned_investment"] == 10.0
-    row = validate(
-        _frame(
-            "permit_cases",
-            [{**GOOD["permit_cases"], "trips": "2.0", "submitted_at": "2022/01/01 09:00:00"}],
-        ),
-        PERMIT_CASES,
-    ).good.row(0, named=True)
+    assert str(project["signed_date"]) == "2022-02-01"
+    assert project["is_industrial"] is True
+    assert project["planned_investment"] == 10.0
+    case = {
+        **GOOD["permit_cases"],
+        "trips": "2.0",
+        "submitted_at": "2022/01/01 09:00:00",
+        "accepted_at": "2022-01-01 09:30",
+    }
+    row = validate(_frame("permit_cases", [case]), PERMIT_CASES).good.row(0, named=True)
     assert row["trips"] == 2
     assert str(row["submitted_at"]) == "2022-01-01 09:00:00"
+    assert str(row["accepted_at"]) == "2022-01-01 09:30:00"
+
+
+def test_excel_date_cells_read_as_midnight_are_dates_in_workbooks_only():
+    project = {**GOOD["investment_projects"], "lead_date": "2022-01-01 00:00:00"}
+    frame = _frame("investment_projects", [project])
+    xlsx = validate(frame, INVESTMENT_PROJECTS, file_format="xlsx")
+    assert str(xlsx.good.row(0, named=True)["lead_date"]) == "2022-01-01"
+    csv = validate(frame, INVESTMENT_PROJECTS, file_format="csv")
+    assert csv.rejected.row(0, named=True)["rule"] == "invalid_date"
 
 
 def test_credit_code_is_upper_cased_before_its_check():
