@@ -1,0 +1,40 @@
+# Two commands on a fresh machine:
+#   make demo   set up, write the demo landing set, run the warehouse job, print the 2022 KPIs
+#   make test   set up and run the whole test suite (what CI runs)
+SHELL := /bin/bash
+UV ?= $(shell command -v uv 2>/dev/null || echo $(HOME)/.local/bin/uv)
+export UV_COMPILE_BYTECODE := 1
+export DAGSTER_HOME ?= $(CURDIR)/data/dagster_home
+
+.PHONY: setup demo run test lint dev bench clean
+
+setup: .env
+	@command -v uv >/dev/null 2>&1 || test -x $(UV) || python3 -m pip install --user --quiet uv
+	$(UV) sync --frozen
+	@mkdir -p $(DAGSTER_HOME)
+
+.env:
+	cp .env.example .env
+
+demo: setup
+	$(UV) run --frozen kzdw demo --force
+	$(UV) run --frozen kzdw run
+	$(UV) run --frozen kzdw kpis --year 2022
+
+run: setup
+	$(UV) run --frozen kzdw run
+
+test: setup
+	$(UV) run --frozen ruff check .
+	$(UV) run --frozen ruff format --check .
+	$(UV) run --frozen pytest
+
+dev: setup
+	$(UV) run --frozen dagster dev -w workspace.yaml -h 127.0.0.1 -p 3000
+
+bench: setup
+	$(UV) run --frozen python benchmarks/ingest.py --rows 5000000 --repeat 3
+	$(UV) run --frozen python benchmarks/demo.py --repeat 3
+
+clean:
+	rm -rf data/warehouse.duckdb data/warehouse.duckdb.wal data/dagster_home dbt_project/target

@@ -1,0 +1,102 @@
+-- The period grid every KPI is computed on: each year, quarter and month that starts on or
+-- before the as-of date and ends on or after the first day of the first month with data.
+-- cutoff_date = least(period_end, as_of): "in P" means a date in [period_start, cutoff_date].
+{%- set as_of = var('as_of', '') | trim %}
+with
+
+case_versions as (
+
+    select * from {{ ref('stg_permit_cases__case_versions') }}
+
+),
+
+event_versions as (
+
+    select * from {{ ref('stg_market_entities__event_versions') }}
+
+),
+
+item_versions as (
+
+    select * from {{ ref('stg_service_items__item_versions') }}
+
+),
+
+project_versions as (
+
+    select * from {{ ref('stg_investment_projects__project_versions') }}
+
+),
+
+-- Every loaded version counts: the grid must not move when a later version corrects a date.
+source_bounds as (
+
+    select
+        min(cast(submitted_at as date)) as first_date,
+        max(cast(updated_at as date)) as last_updated_date,
+    from case_versions
+    union all
+    select min(cast(completed_at as date)), max(cast(updated_at as date)) from event_versions
+    union all
+    select min(cast(updated_at as date)), max(cast(updated_at as date)) from item_versions
+    union all
+    select min(lead_date), max(cast(updated_at as date)) from project_versions
+
+),
+
+bounds as (
+
+    select
+        cast(date_trunc('month', min(first_date)) as date) as first_month_start,
+        {% if as_of -%}
+        cast('{{ as_of }}' as date) as as_of,
+        {%- else -%}
+        max(last_updated_date) as as_of,
+        {%- endif %}
+    from source_bounds
+
+),
+
+period_types as (
+
+    select * from (values
+        ('year', interval 1 year),
+        ('quarter', interval 3 month),
+        ('month', interval 1 month)
+    ) as t (period_type, period_length)
+
+),
+
+candidates as (
+
+    select
+        period_types.period_type,
+        period_types.period_length,
+        bounds.first_month_start,
+        bounds.as_of,
+        cast(s.period_start as date) as period_start,
+    from bounds
+    cross join period_types
+    cross join unnest(generate_series(
+        cast(date_trunc(period_types.period_type, least(bounds.first_month_start, bounds.as_of))
+            as timestamp),
+        cast(bounds.as_of as timestamp),
+        period_types.period_length
+    )) as s (period_start)
+
+),
+
+final as (
+
+    select
+        period_type,
+        period_start,
+        cast(period_start + period_length - interval 1 day as date) as period_end,
+        least(cast(period_start + period_length - interval 1 day as date), as_of) as cutoff_date,
+        as_of,
+    from candidates
+    where period_start + period_length - interval 1 day >= first_month_start
+
+)
+
+select * from final

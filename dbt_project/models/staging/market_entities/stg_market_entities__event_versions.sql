@@ -1,0 +1,23 @@
+-- Every loaded version of every registration event, as typed by the loader.
+-- Columns pass through by name: raw.market_entities is derived from the contract, and
+-- personal data is already only a keyed hash and a mask there.
+with
+
+source as (
+
+    select * from {{ source('raw', 'market_entities') }}
+
+),
+
+final as (
+
+    select
+        * replace (
+            -- The contract: an empty 返乡创业 means 否.
+            coalesce(is_returnee, false) as is_returnee
+        ),
+    from source
+
+)
+
+select * from final

@@ -1,0 +1,275 @@
+"""`kzdw`: the warehouse from a terminal.
+
+    kzdw demo [--scale N]      write the demo landing set
+    kzdw run [--as-of DATE]    load pending files, build and check everything (the Dagster job)
+    kzdw kpis [--year YYYY]    print the KPI table for a year
+
+`kzdw run` executes `warehouse_job` from `orchestration.definitions` in-process, on the Dagster
+instance in `$DAGSTER_HOME` (default `data/dagster_home`): the run shows in `dagster dev`'s UI
+like any other.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import logging
+import os
+import sys
+import time
+from datetime import date
+from pathlib import Path
+
+from orchestration.lib.settings import PROJECT_ROOT, apply_defaults, resolve
+
+HEADLINE_KPIS = (
+    "avg_trips_per_case",
+    "online_case_rate",
+    "online_licensing_item_rate",
+    "high_frequency_items",
+    "one_window_items",
+    "one_window_departments",
+    "one_window_cases",
+    "cross_region_cases",
+    "enterprise_registration_2h_rate",
+    "items_approval_cancelled",
+    "items_approval_to_filing",
+    "items_notification_commitment",
+    "items_approval_optimized",
+    "entities_total",
+    "entities_net_growth_rate",
+    "entities_new",
+    "returnee_entities_new",
+    "industrial_projects_signed",
+    "industrial_investment_signed",
+    "industrial_projects_started",
+    "projects_signed",
+    "contract_investment_signed",
+    "projects_started",
+    "projects_in_production",
+)
+
+
+def _say(msg: str) -> None:
+    print(f"[{time.strftime('%H:%M:%S')}] {msg}", flush=True)
+
+
+def _env(args: argparse.Namespace) -> None:
+    if getattr(args, "landing", None):
+        os.environ["KZDW_LANDING_DIR"] = str(Path(args.landing).resolve())
+    if getattr(args, "warehouse", None):
+        os.environ["KZDW_WAREHOUSE"] = str(Path(args.warehouse).resolve())
+    if getattr(args, "as_of", None) is not None:
+        os.environ["KZDW_AS_OF"] = args.as_of
+    apply_defaults()
+    os.environ.setdefault("DAGSTER_HOME", str(PROJECT_ROOT / "data" / "dagster_home"))
+
+
+def cmd_demo(args: argparse.Namespace) -> int:
+    from sources.demo import write_demo
+
+    landing = resolve(os.environ["KZDW_LANDING_DIR"])
+    if landing.exists() and any(landing.rglob("*.*")) and not args.force:
+        print(
+            f"{landing} already holds files; pass --force to write the demo set over it",
+            file=sys.stderr,
+        )
+        return 2
+    _say(f"writing the demo landing set (scale {args.scale}) to {landing}")
+    started = time.perf_counter()
+    summary = write_demo(landing, scale=args.scale, seed=args.seed)
+    _say(f"done in {time.perf_counter() - started:.1f} s: {summary}")
+    return 0
+
+
+def _format_value(value: float | None, unit: str) -> str:
+    if value is None:
+        return "—"
+    if unit == "ratio":
+        return f"{value * 100:.2f}%"
+    if unit == "count":
+        return f"{value:,.0f}"
+    return f"{value:,.2f}"
+
+
+def print_kpis(warehouse: Path, year: int | None, codes: tuple[str, ...] | None = None) -> None:
+    con = _connect_read_only(warehouse)
+    try:
+        if year is None:
+            year = con.execute("select year(max(as_of)) from marts.kpi_values").fetchone()[0]
+        rows = con.execute(
+            "select kpi_code, kpi_name_zh, value, unit, target, as_of from marts.kpi_values "
+            "where period_type = 'year' and year(period_start) = ? order by kpi_code",
+            [year],
+        ).fetchall()
+    finally:
+        con.close()
+    if codes:
+        order = {c: i for i, c in enumerate(codes)}
+        rows = sorted((r for r in rows if r[0] in order), key=lambda r: order[r[0]])
+    if not rows:
+        print(f"no KPI values for {year}")
+        return
+    print(f"\n{year} 年度指标 (as of {rows[0][5]})")
+    for code, name, value, unit, target, _ in rows:
+        tgt = f"  目标 {_format_value(target, unit)}" if target is not None else ""
+        print(f"  {name:<16}\t{_format_value(value, unit):>12}{tgt}\t[{code}]")
+
+
+def _connect_read_only(warehouse: Path, wait_seconds: float = 60.0):
+    """A read-only connection, waiting while a writer (a dbt process ending) still holds it."""
+    import duckdb
+
+    deadline = time.monotonic() + wait_seconds
+    while True:
+        try:
+            return duckdb.connect(str(warehouse), read_only=True)
+        except duckdb.IOException:
+            if time.monotonic() > deadline:
+                raise
+            time.sleep(0.5)
+
+
+def _summary(warehouse: Path, run_id: str) -> dict:
+    con = _connect_read_only(warehouse)
+    try:
+        files = con.execute(
+            "select status, count(*), sum(rows_read), sum(rows_loaded), sum(rows_rejected) "
+            "from audit.file_loads where run_id = ? group by status",
+            [run_id],
+        ).fetchall()
+    finally:
+        con.close()
+    return {s: {"files": n, "read": r, "loaded": lo, "rejected": rj} for s, n, r, lo, rj in files}
+
+
+def cmd_run(args: argparse.Namespace) -> int:
+    import dagster as dg
+
+    handler = logging.StreamHandler(sys.__stdout__)
+    handler.setFormatter(logging.Formatter("[%(asctime)s] %(message)s", "%H:%M:%S"))
+    progress = logging.getLogger("kzdw.progress")
+    progress.addHandler(handler)
+    progress.setLevel(logging.INFO)
+    progress.propagate = False
+
+    Path(os.environ["DAGSTER_HOME"]).mkdir(parents=True, exist_ok=True)
+    _say("loading the Dagster definitions (dbt manifest, assets, checks)")
+    from orchestration.definitions import defs
+
+    job = defs.resolve_job_def("warehouse_job")
+    warehouse = resolve(os.environ["KZDW_WAREHOUSE"])
+    _say(f"running warehouse_job: landing {resolve(os.environ['KZDW_LANDING_DIR'])} → {warehouse}")
+    log_dir = Path(os.environ["DAGSTER_HOME"]) / "cli-logs"
+    log_dir.mkdir(parents=True, exist_ok=True)
+    log_path = log_dir / f"run-{time.strftime('%Y%m%d-%H%M%S')}.log"
+    _say(f"dbt and Dagster output goes to {log_path}")
+    started = time.perf_counter()
+    # dagster-dbt echoes every dbt log line to stdout (for the UI's captured logs); here the
+    # terminal shows progress lines only and the full output goes to the log file.
+    with (
+        log_path.open("w", encoding="utf-8") as log_file,
+        contextlib.redirect_stdout(log_file),
+        dg.DagsterInstance.get() as instance,
+    ):
+        result = job.execute_in_process(
+            instance=instance,
+            raise_on_error=False,
+            run_config={"loggers": {"console": {"config": {"log_level": "CRITICAL"}}}},
+        )
+    elapsed = time.perf_counter() - started
+
+    failed_steps = [e.step_key for e in result.all_events if e.event_type_value == "STEP_FAILURE"]
+    for event in result.all_events:
+        if event.event_type_value == "STEP_FAILURE":
+            err = event.event_specific_data.error
+            while err.cause is not None:  # the user code's own error, not Dagster's wrapper
+                err = err.cause
+            print(f"step {event.step_key} failed: {err.message.strip()[:2000]}", file=sys.stderr)
+
+    specs = {
+        (spec.asset_key, spec.name): spec
+        for assets_def in defs.resolve_asset_graph().assets_defs
+        for spec in assets_def.check_specs
+    }
+    evaluations = result.get_asset_check_evaluations()
+    passed = [e for e in evaluations if e.passed]
+    failed = [e for e in evaluations if not e.passed]
+    blocking_failed = [
+        e
+        for e in failed
+        if e.severity == dg.AssetCheckSeverity.ERROR
+        and getattr(specs.get((e.asset_key, e.check_name)), "blocking", False)
+    ]
+
+    print(
+        f"\nwarehouse_job {'succeeded' if result.success else 'FAILED'} in {elapsed:.1f} s "
+        f"(run {result.run_id})"
+    )
+    if warehouse.exists():
+        counts = _summary(warehouse, result.run_id)
+        files = ", ".join(f"{v['files']} {k}" for k, v in sorted(counts.items())) or "none"
+        loaded = counts.get("loaded", {})
+        print(f"files: {files}")
+        print(
+            f"rows: {int(loaded.get('read') or 0):,} read, {int(loaded.get('loaded') or 0):,} "
+            f"loaded, {int(loaded.get('rejected') or 0):,} rejected "
+            "(see audit.file_loads and audit.rejected_rows)"
+        )
+    print(
+        f"checks: {len(passed)} passed, {len(failed)} failed"
+        + (f" ({len(blocking_failed)} blocking)" if blocking_failed else "")
+    )
+    for e in failed:
+        desc = (e.description or "").strip().replace("\n", " ")[:300]
+        print(f"  - {e.asset_key.to_user_string()} {e.check_name} [{e.severity.value}]: {desc}")
+    if result.success and warehouse.exists():
+        as_of = os.environ.get("KZDW_AS_OF")
+        print_kpis(warehouse, date.fromisoformat(as_of).year if as_of else None, HEADLINE_KPIS)
+    if failed_steps or blocking_failed or not result.success:
+        print(
+            "\nthe run did not finish cleanly: see the messages above, or the run in the Dagster "
+            "UI (`make dev`)",
+            file=sys.stderr,
+        )
+        return 1
+    return 0
+
+
+def cmd_kpis(args: argparse.Namespace) -> int:
+    warehouse = resolve(os.environ["KZDW_WAREHOUSE"])
+    if not warehouse.exists():
+        print(f"no warehouse at {warehouse}: run `kzdw run` first", file=sys.stderr)
+        return 2
+    print_kpis(warehouse, args.year, None if args.all else HEADLINE_KPIS)
+    return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="kzdw", description=__doc__.split("\n")[0])
+    parser.add_argument("--landing", help="landing folder (default $KZDW_LANDING_DIR)")
+    parser.add_argument("--warehouse", help="DuckDB file (default $KZDW_WAREHOUSE)")
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    demo = sub.add_parser("demo", help="write the deterministic demo landing set")
+    demo.add_argument("--scale", type=float, default=1.0, help="multiply the case volume")
+    demo.add_argument("--seed", type=int, default=2022)
+    demo.add_argument("--force", action="store_true", help="write into a non-empty folder")
+    demo.set_defaults(func=cmd_demo)
+
+    run = sub.add_parser("run", help="load pending files, build and check everything")
+    run.add_argument("--as-of", dest="as_of", help="as-of date YYYY-MM-DD (default $KZDW_AS_OF)")
+    run.set_defaults(func=cmd_run)
+
+    kpis = sub.add_parser("kpis", help="print a year's KPIs from marts.kpi_values")
+    kpis.add_argument("--year", type=int, help="year (default: the as-of year)")
+    kpis.add_argument("--all", action="store_true", help="every KPI, not only the headline ones")
+    kpis.set_defaults(func=cmd_kpis)
+
+    args = parser.parse_args(argv)
+    _env(args)
+    return args.func(args)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

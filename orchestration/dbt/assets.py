@@ -1,0 +1,59 @@
+"""The dbt project as assets: staging, intermediate, marts, the KPI table and the seeds."""
+
+from collections.abc import Mapping
+from typing import Any
+
+import dagster as dg
+from dagster_dbt import (
+    DagsterDbtTranslator,
+    DagsterDbtTranslatorSettings,
+    DbtCliResource,
+    dbt_assets,
+)
+
+from orchestration.dbt.resources import dbt_project
+from orchestration.lib.ingest import progress_log
+from orchestration.lib.settings import WarehouseResource
+
+
+class KzdwDbtTranslator(DagsterDbtTranslator):
+    """Asset key = [schema, table] of the DuckDB object; group = source system for staging,
+    else the layer."""
+
+    def get_asset_key(self, dbt_resource_props: Mapping[str, Any]) -> dg.AssetKey:
+        if dbt_resource_props["resource_type"] == "source":
+            return dg.AssetKey([dbt_resource_props["source_name"], dbt_resource_props["name"]])
+        name = dbt_resource_props.get("alias") or dbt_resource_props["name"]
+        return dg.AssetKey([dbt_resource_props["schema"], name])
+
+    def get_group_name(self, dbt_resource_props: Mapping[str, Any]) -> str | None:
+        fqn = dbt_resource_props.get("fqn", [])
+        if dbt_resource_props["resource_type"] == "seed":
+            return "seeds"
+        if len(fqn) > 2 and fqn[1] == "staging":
+            return fqn[2]
+        return fqn[1] if len(fqn) > 1 else None
+
+
+translator = KzdwDbtTranslator(settings=DagsterDbtTranslatorSettings(enable_asset_checks=True))
+
+
+@dbt_assets(
+    manifest=dbt_project.manifest_path,
+    project=dbt_project,
+    dagster_dbt_translator=translator,
+    name="kzdw_dbt_models",
+)
+def kzdw_dbt_models(
+    context: dg.AssetExecutionContext, dbt: DbtCliResource, warehouse: WarehouseResource
+):
+    """`dbt build` of the selected models with their data tests (unit tests run in CI, not on
+    every load)."""
+    invocation = dbt.cli(["build", "--exclude-resource-type", "unit_test"], context=context)
+    for event in invocation.stream():
+        if isinstance(event, dg.Output):
+            key = context.asset_key_for_output(event.output_name)
+            progress_log.info("dbt: built %s", key.to_user_string())
+        elif isinstance(event, dg.AssetCheckResult) and not event.passed:
+            progress_log.warning("dbt: test %s failed", event.check_name)
+        yield event

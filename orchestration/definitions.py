@@ -1,0 +1,31 @@
+"""The code location: every asset, check, job and resource of the warehouse."""
+
+from __future__ import annotations
+
+import dagster as dg
+
+from orchestration.dbt.assets import kzdw_dbt_models
+from orchestration.dbt.checks import kpi_values_are_complete
+from orchestration.dbt.resources import dbt_resource
+from orchestration.investment_projects.assets import investment_projects
+from orchestration.lib.settings import warehouse_resource
+from orchestration.market_entities.assets import market_entities
+from orchestration.permit_cases.assets import permit_cases
+from orchestration.service_items.assets import service_items
+
+# One process writes the DuckDB file at a time, and in-process runs start in a fraction of
+# the multiprocess executor's time: the whole build is one in-process run.
+warehouse_job = dg.define_asset_job(
+    "warehouse_job",
+    selection=dg.AssetSelection.all(),
+    executor_def=dg.in_process_executor,
+    description="Load every pending landing file, build staging, marts and KPIs with dbt, and "
+    "run every check (dbt tests and Great Expectations suites).",
+)
+
+defs = dg.Definitions(
+    assets=[market_entities, permit_cases, service_items, investment_projects, kzdw_dbt_models],
+    asset_checks=[kpi_values_are_complete],
+    jobs=[warehouse_job],
+    resources={"warehouse": warehouse_resource(), "dbt": dbt_resource},
+)

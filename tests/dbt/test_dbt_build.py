@@ -1,0 +1,257 @@
+"""`dbt build` against a tmp_path warehouse: every model, data test and unit test, then a few
+kpi_values worked out by hand from the rows in `raw_rows.py`.
+
+Two dbt invocations in all (a few seconds each): one on hand-made rows, one on an empty
+warehouse. The uncovered-calendar check reuses the first build's compiled SQL.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+
+import duckdb
+import pytest
+
+from sources.warehouse import ensure_schema
+from tests.dbt.raw_rows import FILES, insert_raw_rows
+
+pytestmark = pytest.mark.slow
+
+DBT_DIR = Path(__file__).resolve().parents[2] / "dbt_project"
+DBT = Path(sys.executable).with_name("dbt")
+
+
+def _dbt_build(
+    workdir: Path, warehouse: Path, *extra_args: str
+) -> subprocess.CompletedProcess[str]:
+    env = {k: v for k, v in os.environ.items() if k != "KZDW_AS_OF"}
+    env["KZDW_WAREHOUSE"] = str(warehouse)
+    # Own target and log folders: other builds may be running in the shared project folder.
+    return subprocess.run(
+        [
+            str(DBT),
+            "build",
+            "--project-dir",
+            str(DBT_DIR),
+            "--profiles-dir",
+            str(DBT_DIR),
+            "--target-path",
+            str(workdir / "target"),
+            "--log-path",
+            str(workdir / "logs"),
+            *extra_args,
+        ],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=600,
+        check=False,
+    )
+
+
+def _make_warehouse(path: Path, with_rows: bool) -> None:
+    con = duckdb.connect(str(path))
+    try:
+        ensure_schema(con)
+        if with_rows:
+            insert_raw_rows(con, FILES)
+    finally:
+        con.close()
+
+
+@pytest.fixture(scope="module")
+def built(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Path, Path]]:
+    workdir = tmp_path_factory.mktemp("dbt_build")
+    warehouse = workdir / "w.duckdb"
+    _make_warehouse(warehouse, with_rows=True)
+    result = _dbt_build(workdir, warehouse)
+    assert result.returncode == 0, result.stdout[-6000:]
+    yield workdir, warehouse
+
+
+@pytest.fixture(scope="module")
+def kpis(built: tuple[Path, Path]) -> dict[tuple[str, str, str], float | None]:
+    con = duckdb.connect(str(built[1]), read_only=True)
+    try:
+        rows = con.execute(
+            "select kpi_code, period_type, strftime(period_start, '%Y-%m-%d'), value "
+            "from marts.kpi_values"
+        ).fetchall()
+    finally:
+        con.close()
+    return {(code, ptype, start): value for code, ptype, start, value in rows}
+
+
+def test_build_passes_every_test_and_warns_on_the_unknown_item_code(
+    built: tuple[Path, Path],
+) -> None:
+    workdir, _ = built
+    log = (workdir / "logs" / "dbt.log").read_text(encoding="utf-8")
+    # Case C2 names item XX, which the catalogue lacks: reported, not rejected.
+    assert "WARN 1 relationships_fct_permit_cases_item_code" in log
+
+
+def test_kpi_values_has_every_kpi_for_every_period(built: tuple[Path, Path]) -> None:
+    con = duckdb.connect(str(built[1]), read_only=True)
+    try:
+        (periods, kpis, rows, as_of) = con.execute(
+            "select count(distinct (period_type, period_start)), count(distinct kpi_code), "
+            "count(*), max(as_of) from marts.kpi_values"
+        ).fetchall()[0]
+        types = con.execute(
+            "select column_name, data_type from information_schema.columns "
+            "where table_schema = 'marts' and table_name = 'kpi_values' order by ordinal_position"
+        ).fetchall()
+    finally:
+        con.close()
+    # First month with data: 2021-12 (item I1, event E1); as-of: the latest updated_at, I2's
+    # 2023-01-10 version. Years 2021-2023, quarters 2021-Q4..2023-Q1, months 2021-12..2023-01.
+    assert str(as_of) == "2023-01-10"
+    assert (periods, kpis, rows) == (3 + 6 + 14, 33, 33 * 23)
+    assert types == [
+        ("kpi_code", "VARCHAR"),
+        ("kpi_name_zh", "VARCHAR"),
+        ("period_type", "VARCHAR"),
+        ("period_start", "DATE"),
+        ("period_end", "DATE"),
+        ("value", "DOUBLE"),
+        ("unit", "VARCHAR"),
+        ("target", "DOUBLE"),
+        ("as_of", "DATE"),
+    ]
+
+
+@pytest.mark.parametrize(
+    ("kpi_code", "period_type", "period_start", "expected"),
+    [
+        # Cases submitted in 2022: C1, C6, C3, C4, C5 and C2 (23:50 on New Year's Eve).
+        ("cases_submitted", "year", "2022-01-01", 6),
+        # C5's later-loaded version (same updated_at) withdrew it; C2 completed in 2023.
+        ("cases_completed", "year", "2022-01-01", 3),
+        ("cases_completed", "year", "2023-01-01", 1),
+        # Trips 0 + 1 + 2 over 3 completed cases.
+        ("avg_trips_per_case", "year", "2022-01-01", 1.0),
+        ("online_case_rate", "year", "2022-01-01", 1 / 3),
+        ("one_window_cases", "year", "2023-01-01", 1),
+        ("cross_region_cases", "year", "2022-01-01", 2),
+        # C1 met its 10-08 deadline across National Day, C6 finished on 10-09, C3 on time.
+        ("on_time_rate", "year", "2022-01-01", 2 / 3),
+        # C2: 0 promised days, accepted 2022-12-31, completed 2023-01-01: late.
+        ("on_time_rate", "year", "2023-01-01", 0.0),
+        ("satisfaction_rate", "month", "2022-10-01", 0.5),
+        ("on_time_rate", "year", "2021-01-01", None),
+        # 2022 sees I2's 2022 version (licensing, not online); its 2023 version (retired,
+        # 优化审批服务) changes only 2023.
+        ("online_licensing_item_rate", "year", "2022-01-01", 0.5),
+        ("online_licensing_item_rate", "year", "2023-01-01", 1.0),
+        ("one_window_items", "year", "2022-01-01", 3),
+        ("one_window_departments", "year", "2022-01-01", 2),
+        ("items_notification_commitment", "year", "2022-01-01", 1),
+        ("items_approval_optimized", "year", "2022-01-01", 0),
+        ("items_approval_optimized", "year", "2023-01-01", 1),
+        # End 2021: U1, U2. End 2022: U1 (deregistered, re-established), U3, U5; U2 revoked.
+        ("entities_total", "year", "2021-01-01", 2),
+        ("entities_total", "year", "2022-01-01", 3),
+        ("entities_net_growth_rate", "year", "2021-01-01", None),
+        ("entities_net_growth_rate", "year", "2022-01-01", 0.5),
+        ("entities_net_growth_rate", "month", "2022-06-01", 2 / 3 - 1),
+        ("entities_new", "year", "2022-01-01", 3),
+        ("entities_exited", "year", "2022-01-01", 2),
+        # E1 took exactly 2 hours (counts), E2 2h00m01s (does not).
+        ("enterprise_registration_2h_rate", "year", "2021-01-01", 0.5),
+        ("returnee_entities_new", "year", "2022-01-01", 1),
+        ("projects_signed", "year", "2022-01-01", 3),
+        ("contract_investment_signed", "year", "2022-01-01", 16.0),
+        ("industrial_investment_signed", "year", "2022-01-01", 10.0),
+        ("investment_per_mu", "year", "2022-01-01", 10 * 10000 / 120),
+        # Leads in the weeks of Mondays 01-03, 02-07, 02-28 and 12-26 of 2022's 52 weeks.
+        ("lead_week_coverage", "year", "2022-01-01", 4 / 52),
+        ("sign_start_quarter_coverage", "year", "2022-01-01", 0.25),
+        ("sign_start_quarter_coverage", "month", "2022-06-01", None),
+    ],
+)
+def test_kpi_value_worked_out_by_hand(
+    kpis: dict[tuple[str, str, str], float | None],
+    kpi_code: str,
+    period_type: str,
+    period_start: str,
+    expected: float | None,
+) -> None:
+    value = kpis[(kpi_code, period_type, period_start)]
+    if expected is None:
+        assert value is None
+    else:
+        assert value == pytest.approx(expected, abs=1e-12)
+
+
+def test_targets_are_joined_for_2023(built: tuple[Path, Path]) -> None:
+    con = duckdb.connect(str(built[1]), read_only=True)
+    try:
+        targets = dict(
+            con.execute(
+                "select kpi_code, target from marts.kpi_values "
+                "where period_type = 'year' and period_start = date '2023-01-01' "
+                "and target is not null"
+            ).fetchall()
+        )
+    finally:
+        con.close()
+    assert targets == {
+        "projects_signed": 70.0,
+        "contract_investment_signed": 400.0,
+        "projects_started": 50.0,
+        "projects_in_production": 40.0,
+        "returnee_entities_new": 10000.0,
+        "lead_week_coverage": 1.0,
+        "talk_month_coverage": 1.0,
+        "sign_start_quarter_coverage": 1.0,
+    }
+
+
+def test_a_deadline_past_the_calendar_fails_loudly(
+    built: tuple[Path, Path], tmp_path: Path
+) -> None:
+    workdir, built_warehouse = built
+    # The compiled SQL names its catalog after the file: the copy keeps the name `w`.
+    warehouse = tmp_path / "w.duckdb"
+    shutil.copyfile(built_warehouse, warehouse)
+    compiled = (
+        workdir / "target" / "compiled" / "kzdw" / "models" / "marts" / "fct_permit_cases.sql"
+    )
+    con = duckdb.connect(str(warehouse))
+    try:
+        con.execute(
+            "insert into raw.permit_cases by name select 'Z1' as case_id, 'I1' as item_code, "
+            "'全程网办' as channel, '网上申报' as intake, '法人' as applicant_type, "
+            "timestamp '2026-12-30 09:00:00' as submitted_at, "
+            "timestamp '2026-12-30 10:00:00' as accepted_at, '已受理' as status, 0 as trips, "
+            "5 as promised_days, timestamp '2026-12-30 10:00:00' as updated_at, "
+            "99 as _load_id, 'z.csv' as _file_name, 1 as _row_number, "
+            "timestamp '2026-12-30 12:00:00' as _loaded_at"
+        )
+        with pytest.raises(duckdb.Error) as failure:
+            con.execute(compiled.read_text(encoding="utf-8")).fetchall()
+    finally:
+        con.close()
+    message = str(failure.value)
+    assert "working-day calendar does not cover the dates after 2026-12-31" in message
+    assert "case Z1" in message and "cn_calendar_days.csv" in message
+
+
+def test_build_passes_on_an_empty_warehouse(tmp_path: Path) -> None:
+    warehouse = tmp_path / "w.duckdb"
+    _make_warehouse(warehouse, with_rows=False)
+    # The unit tests do not read the warehouse's rows: the first build ran them already.
+    result = _dbt_build(tmp_path, warehouse, "--exclude", "test_type:unit")
+    assert result.returncode == 0, result.stdout[-6000:]
+    con = duckdb.connect(str(warehouse), read_only=True)
+    try:
+        assert con.execute("select count(*) from marts.kpi_values").fetchall() == [(0,)]
+        assert con.execute("select count(*) from marts.dim_dates").fetchall() == [(8401,)]
+    finally:
+        con.close()
