@@ -14,9 +14,12 @@ def build_suite() -> gx.ExpectationSuite:
         name="market_entities",
         expectations=[
             *contract_expectations(MARKET_ENTITIES),
-            # Shape, not rules: an export is a set of distinct events, mostly set-ups and
-            # changes; a batch made mostly of exits points at a wrong extract.
-            gxe.ExpectColumnProportionOfUniqueValuesToBeBetween(column="event_id", min_value=0.95),
+            # Shape, not rules. A batch may hold several versions of a key, but one file holds
+            # each version once.
+            gxe.ExpectCompoundColumnsToBeUnique(
+                column_list=["_load_id", "event_id", "updated_at"], mostly=0.99
+            ),
+            # An export is mostly set-ups and changes; mostly exits points at a wrong extract.
             gxe.ExpectColumnValuesToBeInSet(
                 column="event_type", value_set=["设立", "变更"], mostly=0.3
             ),

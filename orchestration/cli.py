@@ -17,6 +17,7 @@ import logging
 import os
 import sys
 import time
+import unicodedata
 from datetime import date
 from pathlib import Path
 
@@ -82,6 +83,12 @@ def cmd_demo(args: argparse.Namespace) -> int:
     return 0
 
 
+def _pad(text: str, width: int) -> str:
+    """Left-align text whose CJK characters take two terminal columns."""
+    used = sum(2 if unicodedata.east_asian_width(ch) in "WF" else 1 for ch in text)
+    return text + " " * max(width - used, 1)
+
+
 def _format_value(value: float | None, unit: str) -> str:
     if value is None:
         return "—"
@@ -112,8 +119,8 @@ def print_kpis(warehouse: Path, year: int | None, codes: tuple[str, ...] | None 
         return
     print(f"\n{year} 年度指标 (as of {rows[0][5]})")
     for code, name, value, unit, target, _ in rows:
-        tgt = f"  目标 {_format_value(target, unit)}" if target is not None else ""
-        print(f"  {name:<16}\t{_format_value(value, unit):>12}{tgt}\t[{code}]")
+        tgt = f"   目标 {_format_value(target, unit)}" if target is not None else ""
+        print(f"  {_pad(name, 30)}{_format_value(value, unit):>12}   {code}{tgt}")
 
 
 def _connect_read_only(warehouse: Path, wait_seconds: float = 60.0):

@@ -47,24 +47,6 @@ class _IndentedDumper(yaml.SafeDumper):
         return super().increase_indent(flow, False)
 
 
-class _FlowList(list):
-    """A short list of values written on one line."""
-
-
-_IndentedDumper.add_representer(
-    _FlowList, lambda d, v: d.represent_sequence("tag:yaml.org,2002:seq", v, flow_style=True)
-)
-
-
-def _column_tests(column: Column) -> list[Any]:
-    tests: list[Any] = []
-    if column.required:
-        tests.append("not_null")
-    if column.allowed:
-        tests.append({"accepted_values": {"arguments": {"values": _FlowList(column.allowed)}}})
-    return tests
-
-
 def _column_entries(column: Column) -> list[dict[str, Any]]:
     if column.personal:
         entries = []
@@ -91,9 +73,9 @@ def _column_entries(column: Column) -> list[dict[str, Any]]:
         "description": description,
         "data_type": DUCKDB_TYPES[column.dtype].lower(),
     }
-    tests = _column_tests(column)
-    if tests:
-        entry["data_tests"] = tests
+    # No dbt tests on raw: the loader enforces the contract on every row before it is written
+    # and the source's GX suite checks each loaded batch; testing it again here would scan
+    # every raw table on every build for nothing.
     return [entry]
 
 
@@ -108,7 +90,6 @@ def sources_document(source: Source) -> dict[str, Any]:
                 "name": name,
                 "description": f"{description} ({_LINEAGE_ZH[name]})",
                 "data_type": dtype.lower(),
-                "data_tests": ["not_null"],
             }
         )
     table = {
