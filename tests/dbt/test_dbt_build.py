@@ -223,19 +223,27 @@ def test_a_deadline_past_the_calendar_fails_loudly(
     compiled = (
         workdir / "target" / "compiled" / "kzdw" / "models" / "marts" / "fct_permit_cases.sql"
     )
+    case = (
+        "insert into raw.permit_cases by name select '{id}' as case_id, 'I1' as item_code, "
+        "'全程网办' as channel, '网上申报' as intake, '法人' as applicant_type, "
+        "timestamp '2026-12-30 09:00:00' as submitted_at, "
+        "timestamp '2026-12-30 10:00:00' as accepted_at, {completed} as completed_at, "
+        "'{status}' as status, 0 as trips, 5 as promised_days, "
+        "timestamp '2027-01-08 10:00:00' as updated_at, 99 as _load_id, 'z.csv' as _file_name, "
+        "1 as _row_number, timestamp '2027-01-08 12:00:00' as _loaded_at"
+    )
+    sql = compiled.read_text(encoding="utf-8")
     con = duckdb.connect(str(warehouse))
     try:
-        con.execute(
-            "insert into raw.permit_cases by name select 'Z1' as case_id, 'I1' as item_code, "
-            "'全程网办' as channel, '网上申报' as intake, '法人' as applicant_type, "
-            "timestamp '2026-12-30 09:00:00' as submitted_at, "
-            "timestamp '2026-12-30 10:00:00' as accepted_at, '已受理' as status, 0 as trips, "
-            "5 as promised_days, timestamp '2026-12-30 10:00:00' as updated_at, "
-            "99 as _load_id, 'z.csv' as _file_name, 1 as _row_number, "
-            "timestamp '2026-12-30 12:00:00' as _loaded_at"
-        )
+        # An open case's deadline is not needed by any KPI: it stays unknown, the build goes on.
+        con.execute(case.format(id="Z0", completed="null", status="已受理"))
+        rows = con.execute(f"select case_id, deadline_date from ({sql}) where case_id = 'Z0'")
+        assert rows.fetchall() == [("Z0", None)]
+        # A completed case is judged on its deadline: past the calendar, the build stops.
+        completed = "timestamp '2027-01-07 16:00:00'"
+        con.execute(case.format(id="Z1", completed=completed, status="已办结"))
         with pytest.raises(duckdb.Error) as failure:
-            con.execute(compiled.read_text(encoding="utf-8")).fetchall()
+            con.execute(sql).fetchall()
     finally:
         con.close()
     message = str(failure.value)
