@@ -30,7 +30,7 @@ test: setup
 	$(UV) run --frozen pytest
 
 dev: setup
-	$(UV) run --frozen dagster dev -w workspace.yaml -h 127.0.0.1 -p 3000
+	$(UV) run --frozen kzdw dev
 
 bench: setup
 	$(UV) run --frozen python benchmarks/ingest.py --rows 5000000 --repeat 3

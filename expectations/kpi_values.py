@@ -7,6 +7,7 @@ from pathlib import Path
 
 import great_expectations as gx
 import great_expectations.expectations as gxe
+from great_expectations.expectations.row_conditions import Column
 
 KPI_DEFINITIONS = (
     Path(__file__).resolve().parents[1] / "dbt_project" / "seeds" / "kpi_definitions.csv"
@@ -49,21 +50,19 @@ def build_suite(n_periods: int) -> gx.ExpectationSuite:
                 column="value",
                 min_value=0,
                 max_value=1,
-                row_condition='unit == "ratio" and kpi_code != "entities_net_growth_rate"',
-                condition_parser="pandas",
+                row_condition=(Column("unit") == "ratio")
+                & (Column("kpi_code") != "entities_net_growth_rate"),
                 meta=CRITICAL,
             ),
             gxe.ExpectColumnValuesToBeBetween(
                 column="value",
                 min_value=0,
-                row_condition='unit == "count"',
-                condition_parser="pandas",
+                row_condition=Column("unit") == "count",
                 meta=CRITICAL,
             ),
             gxe.ExpectColumnValuesToNotBeNull(
                 column="value",
-                row_condition='unit == "count"',
-                condition_parser="pandas",
+                row_condition=Column("unit") == "count",
                 meta=CRITICAL,
             ),
             # Averages of a few trips a case; more would be a unit error upstream.
@@ -71,8 +70,7 @@ def build_suite(n_periods: int) -> gx.ExpectationSuite:
                 column="value",
                 min_value=0,
                 max_value=20,
-                row_condition='unit == "trips"',
-                condition_parser="pandas",
+                row_condition=Column("unit") == "trips",
             ),
         ],
     )

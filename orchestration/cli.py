@@ -3,6 +3,7 @@
     kzdw demo [--scale N]      write the demo landing set
     kzdw run [--as-of DATE]    load pending files, build and check everything (the Dagster job)
     kzdw kpis [--year YYYY]    print the KPI table for a year
+    kzdw dev [--port 3000]     start the Dagster UI (dagster dev) on 127.0.0.1
 
 `kzdw run` executes `warehouse_job` from `orchestration.definitions` in-process, on the Dagster
 instance in `$DAGSTER_HOME` (default `data/dagster_home`): the run shows in `dagster dev`'s UI
@@ -64,6 +65,18 @@ def _env(args: argparse.Namespace) -> None:
         os.environ["KZDW_AS_OF"] = args.as_of
     apply_defaults()
     os.environ.setdefault("DAGSTER_HOME", str(PROJECT_ROOT / "data" / "dagster_home"))
+
+
+def ensure_dagster_home(home: Path) -> None:
+    """The instance folder with a dagster.yaml (without one Dagster warns on every start)."""
+    home.mkdir(parents=True, exist_ok=True)
+    config = home / "dagster.yaml"
+    if not config.exists():
+        config.write_text(
+            "# Local instance: runs, event logs and schedules in SQLite files beside this one.\n"
+            "telemetry:\n  enabled: false\n",
+            encoding="utf-8",
+        )
 
 
 def cmd_demo(args: argparse.Namespace) -> int:
@@ -160,7 +173,7 @@ def cmd_run(args: argparse.Namespace) -> int:
     progress.setLevel(logging.INFO)
     progress.propagate = False
 
-    Path(os.environ["DAGSTER_HOME"]).mkdir(parents=True, exist_ok=True)
+    ensure_dagster_home(Path(os.environ["DAGSTER_HOME"]))
     _say("loading the Dagster definitions (dbt manifest, assets, checks)")
     from orchestration.definitions import defs
 
@@ -228,7 +241,9 @@ def cmd_run(args: argparse.Namespace) -> int:
         + (f" ({len(blocking_failed)} blocking)" if blocking_failed else "")
     )
     for e in failed:
-        desc = (e.description or "").strip().replace("\n", " ")[:300]
+        desc = (e.description or "").strip().replace("\n", " ")[:300] or (
+            "see the check in the Dagster UI or the run log"
+        )
         print(f"  - {e.asset_key.to_user_string()} {e.check_name} [{e.severity.value}]: {desc}")
     if result.success and warehouse.exists():
         as_of = os.environ.get("KZDW_AS_OF")
@@ -240,6 +255,26 @@ def cmd_run(args: argparse.Namespace) -> int:
             file=sys.stderr,
         )
         return 1
+    return 0
+
+
+def cmd_dev(args: argparse.Namespace) -> int:
+    """`dagster dev` on this project's workspace, bound to 127.0.0.1, same settings as `run`."""
+    ensure_dagster_home(Path(os.environ["DAGSTER_HOME"]))
+    dagster = Path(sys.executable).parent / "dagster"
+    cmd = [
+        str(dagster),
+        "dev",
+        "-w",
+        str(PROJECT_ROOT / "workspace.yaml"),
+        "-h",
+        "127.0.0.1",
+        "-p",
+        str(args.port),
+    ]
+    _say(f"Dagster UI on http://127.0.0.1:{args.port} (instance {os.environ['DAGSTER_HOME']})")
+    os.chdir(PROJECT_ROOT)
+    os.execv(cmd[0], cmd)
     return 0
 
 
@@ -272,6 +307,10 @@ def main(argv: list[str] | None = None) -> int:
     kpis.add_argument("--year", type=int, help="year (default: the as-of year)")
     kpis.add_argument("--all", action="store_true", help="every KPI, not only the headline ones")
     kpis.set_defaults(func=cmd_kpis)
+
+    dev = sub.add_parser("dev", help="start the Dagster UI and daemon on 127.0.0.1")
+    dev.add_argument("--port", type=int, default=3000)
+    dev.set_defaults(func=cmd_dev)
 
     args = parser.parse_args(argv)
     _env(args)

@@ -14,11 +14,11 @@ from orchestration.permit_cases.assets import permit_cases
 from orchestration.service_items.assets import service_items
 
 # One process writes the DuckDB file at a time, and in-process runs start in a fraction of
-# the multiprocess executor's time: the whole build is one in-process run.
+# the multiprocess executor's time: every run (this job, or assets materialised from the UI)
+# executes its steps one after another in one process.
 warehouse_job = dg.define_asset_job(
     "warehouse_job",
     selection=dg.AssetSelection.all(),
-    executor_def=dg.in_process_executor,
     description="Load every pending landing file, build staging, marts and KPIs with dbt, and "
     "run every check (dbt tests and Great Expectations suites).",
 )
@@ -28,4 +28,5 @@ defs = dg.Definitions(
     asset_checks=[kpi_values_are_complete],
     jobs=[warehouse_job],
     resources={"warehouse": warehouse_resource(), "dbt": dbt_resource},
+    executor=dg.in_process_executor,
 )

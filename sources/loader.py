@@ -188,7 +188,8 @@ def load_file(
             params = {"load_id": load_id, "file_name": path.name, "loaded_at": loaded_at}
             if any(c.personal for c in source.columns):
                 params["pii_key"] = pii_key
-            con.register("_kzdw_good_rows", good.to_arrow())
+            # String views pass to DuckDB without the copy that large_string export makes.
+            con.register("_kzdw_good_rows", good.to_arrow(compat_level=pl.CompatLevel.newest()))
             con.execute(
                 f"insert into {source.raw_table} by name "
                 f"select {_raw_select(source)} from _kzdw_good_rows",

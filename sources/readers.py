@@ -168,7 +168,14 @@ def read_file(path: Path, source: Source) -> ReadResult:
         if header is None:
             exprs.append(pl.lit(None, dtype=pl.Utf8).alias(col.name))
             continue
-        value = pl.col(header).str.strip_chars()
-        exprs.append(pl.when(value.str.len_bytes() > 0).then(value).alias(col.name))
+        exprs.append(pl.col(header).cast(pl.Utf8).str.strip_chars().alias(col.name))
     frame = raw.select(exprs)
+    # A cell of blanks only is empty: rare, so looked for once per column, fixed where found.
+    blank = frame.select(pl.all().eq("").any()).row(0, named=True)
+    if any(blank.values()):
+        frame = frame.with_columns(
+            pl.when(pl.col(name) != "").then(pl.col(name)).alias(name)
+            for name, found in blank.items()
+            if found
+        )
     return ReadResult(frame, fmt, encoding, language, extras)

@@ -141,9 +141,13 @@ def validate(frame: pl.DataFrame, source: Source, *, file_format: str = "csv") -
         pl.col(ROW_NUMBER).cast(pl.Int32)
     )
     # One select: Polars types the columns in parallel.
-    typed = frame.select(
-        pl.col(ROW_NUMBER),
-        *(_typed_expr(c, _formats(c, file_format)[:1]).alias(c.name) for c in source.columns),
+    typed = (
+        frame.lazy()
+        .select(
+            pl.col(ROW_NUMBER),
+            *(_typed_expr(c, _formats(c, file_format)[:1]).alias(c.name) for c in source.columns),
+        )
+        .collect()
     )
     for col in source.columns:
         if col.dtype not in ("timestamp", "date"):
@@ -189,9 +193,13 @@ def validate(frame: pl.DataFrame, source: Source, *, file_format: str = "csv") -
     for rule in source.row_rules:
         checks.append((rule.name, rule.column, rule.broken()))
 
-    flags = both.select(
-        pl.col(ROW_NUMBER),
-        *(expr.fill_null(False).alias(f"c{i}") for i, (_, _, expr) in enumerate(checks)),
+    flags = (
+        both.lazy()
+        .select(
+            pl.col(ROW_NUMBER),
+            *(expr.fill_null(False).alias(f"c{i}") for i, (_, _, expr) in enumerate(checks)),
+        )
+        .collect()
     )
     bad_mask = flags.select(pl.any_horizontal(pl.exclude(ROW_NUMBER))).to_series()
     bad = flags.filter(bad_mask).select(
