@@ -12,7 +12,7 @@ from dagster_dbt import (
 )
 
 from orchestration.dbt.resources import dbt_project
-from orchestration.lib.ingest import progress_log
+from orchestration.lib.progress import progress_log
 from orchestration.lib.settings import WarehouseResource
 
 
@@ -49,6 +49,7 @@ def kzdw_dbt_models(
 ):
     """`dbt build` of the selected models with their data tests (unit tests run in CI, not on
     every load)."""
+    progress_log.info("dbt build: staging, marts, KPIs and their tests")
     invocation = dbt.cli(["build", "--exclude-resource-type", "unit_test"], context=context)
     for event in invocation.stream():
         if isinstance(event, dg.Output):

@@ -2,6 +2,7 @@
 
 import dagster as dg
 
+from orchestration.lib.progress import progress_log
 from orchestration.lib.settings import WarehouseResource
 
 KPI_VALUES = dg.AssetKey(["marts", "kpi_values"])
@@ -17,6 +18,8 @@ KPI_VALUES = dg.AssetKey(["marts", "kpi_values"])
 def kpi_values_are_complete(warehouse: WarehouseResource) -> dg.AssetCheckResult:
     from expectations.kpi_values import build_suite
     from expectations.runner import run_suite
+
+    progress_log.info("marts.kpi_values: Great Expectations completeness suite")
 
     con = warehouse.connect(read_only=True)
     try:

@@ -1,16 +1,14 @@
 """Asset factory for the raw layer: one asset per source, loading its pending landing files."""
 
-import logging
 from importlib import import_module
 
 import dagster as dg
 
+from orchestration.lib.progress import progress_log
 from orchestration.lib.settings import WarehouseResource
 from sources.contracts import Source
-from sources.loader import FileLoad, load_pending
-
-# The CLI attaches a handler here to show progress; under `dagster dev` the run logs carry it.
-progress_log = logging.getLogger("kzdw.progress")
+from sources.loader import FileLoad, load_pending, pending_files
+from sources.warehouse import ensure_schema
 
 # Above this, a suite runs on a reservoir sample of the batch: its shape expectations need no
 # more, and the contract's rules were already enforced on every row by the loader.
@@ -53,6 +51,7 @@ def _suite_result(source: Source, warehouse: WarehouseResource, loaded_ids: list
         )
     from expectations.runner import run_suite
 
+    progress_log.info("%s: Great Expectations suite on the loaded batch", source.name)
     frame, n = _batch_frame(warehouse, source, loaded_ids)
     suite = import_module(f"expectations.{source.name}").build_suite()
     outcome = run_suite(suite, frame)
@@ -145,12 +144,21 @@ def build_raw_asset(source: Source) -> dg.AssetsDefinition:
 
         con = warehouse.connect()
         try:
+            ensure_schema(con)
+            pending = pending_files(con, warehouse.landing_path, source)
+            progress_log.info(
+                "%s: %d new file(s) in %s",
+                source.name,
+                len(pending),
+                warehouse.landing_path / source.name,
+            )
             results = load_pending(
                 con,
                 warehouse.landing_path,
                 source,
                 pii_key=warehouse.pii_key,
                 run_id=context.run_id,
+                files=pending,
                 progress=report,
             )
             reconcile = _reconcile(con, source, results)

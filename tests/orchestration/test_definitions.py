@@ -5,18 +5,17 @@ import pytest
 
 
 @pytest.fixture(scope="module")
-def defs(monkeypatch_module):
-    from orchestration.definitions import defs
-
-    return defs
-
-
-@pytest.fixture(scope="module")
-def monkeypatch_module():
+def defs(tmp_path_factory):
+    # Loading the definitions may run `dbt parse` (fresh clone): give it a warehouse path.
+    root = tmp_path_factory.mktemp("defs")
     with pytest.MonkeyPatch.context() as mp:
-        for name in ("KZDW_LANDING_DIR", "KZDW_WAREHOUSE", "KZDW_AS_OF", "KZDW_PII_KEY"):
-            mp.setenv(name, "")
-        yield mp
+        mp.setenv("KZDW_LANDING_DIR", str(root / "landing"))
+        mp.setenv("KZDW_WAREHOUSE", str(root / "warehouse.duckdb"))
+        mp.setenv("KZDW_AS_OF", "")
+        mp.setenv("KZDW_PII_KEY", "test-key")
+        from orchestration.definitions import defs
+
+        yield defs
 
 
 SOURCES = ("market_entities", "permit_cases", "service_items", "investment_projects")
