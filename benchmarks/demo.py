@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import shutil
 import statistics
 import subprocess
 import sys
@@ -79,22 +80,29 @@ def main() -> None:
     args = ap.parse_args()
     work = Path(tempfile.mkdtemp(prefix="kzdw-demo-bench-"))
     base = {k: v for k, v in os.environ.items() if not k.startswith("KZDW_")}
-    base.update(KZDW_LANDING_DIR=str(work / "landing"), KZDW_AS_OF="", KZDW_PII_KEY="bench")
+    base.update(KZDW_AS_OF="", KZDW_PII_KEY="bench")
+    demo_landing = work / "demo-landing"
     kzdw = [sys.executable, "-m", "orchestration.cli"]
     t, _, rc = run_measured(
         [*kzdw, "demo", "--scale", str(args.scale)],
-        {**base, "KZDW_WAREHOUSE": str(work / "unused.duckdb"), "DAGSTER_HOME": str(work / "dh0")},
+        {**base, "KZDW_LANDING_DIR": str(demo_landing), "DAGSTER_HOME": str(work / "dh0")},
     )
     assert rc == 0
     print(f"kzdw demo (scale {args.scale}): {t:.1f} s")
     times, peaks = [], []
     for i in range(args.repeat):
+        run_dir = work / f"run{i + 1}"
+        # A run moves what it loads out of the landing folder: each run gets its own copy.
+        shutil.copytree(demo_landing, run_dir / "landing")
         env = {
             **base,
-            "KZDW_WAREHOUSE": str(work / f"w{i}.duckdb"),
-            "DAGSTER_HOME": str(work / f"dh{i + 1}"),
+            "KZDW_LANDING_DIR": str(run_dir / "landing"),
+            "KZDW_WAREHOUSE": str(run_dir / "warehouse.duckdb"),
+            "KZDW_SERVING": str(run_dir / "serving" / "warehouse.duckdb"),
+            "KZDW_ARCHIVE_DIR": str(run_dir / "archive"),
+            "KZDW_QUARANTINE_DIR": str(run_dir / "quarantine"),
+            "DAGSTER_HOME": str(run_dir / "dagster_home"),
         }
-        Path(env["DAGSTER_HOME"]).mkdir(parents=True)
         t, peak, rc = run_measured([*kzdw, "run"], env)
         assert rc == 0, f"kzdw run failed (exit {rc})"
         times.append(t)

@@ -3,6 +3,7 @@
     kzdw demo [--scale N]      write the demo landing set
     kzdw run [--as-of DATE]    load pending files, build and check everything (the Dagster job)
     kzdw kpis [--year YYYY]    print the KPI table for a year
+    kzdw replay [--into FILE]  rebuild a fresh warehouse from the archived files
     kzdw dev [--port 3000]     start the Dagster UI (dagster dev) on 127.0.0.1
 
 `kzdw run` executes `warehouse_job` from `orchestration.definitions` in-process, on the Dagster
@@ -16,7 +17,9 @@ import argparse
 import contextlib
 import logging
 import os
+import shutil
 import sys
+import tempfile
 import time
 import unicodedata
 from datetime import date
@@ -61,6 +64,9 @@ def _env(args: argparse.Namespace) -> None:
         os.environ["KZDW_LANDING_DIR"] = str(Path(args.landing).resolve())
     if getattr(args, "warehouse", None):
         os.environ["KZDW_WAREHOUSE"] = str(Path(args.warehouse).resolve())
+        # The serving copy goes beside a warehouse given on the command line.
+        serving = Path(args.warehouse).resolve().parent / "serving" / Path(args.warehouse).name
+        os.environ.setdefault("KZDW_SERVING", str(serving))
     if getattr(args, "as_of", None) is not None:
         os.environ["KZDW_AS_OF"] = args.as_of
     apply_defaults()
@@ -226,6 +232,7 @@ def cmd_run(args: argparse.Namespace) -> int:
         f"\nwarehouse_job {'succeeded' if result.success else 'FAILED'} in {elapsed:.1f} s "
         f"(run {result.run_id})"
     )
+    serving = resolve(os.environ["KZDW_SERVING"])
     if warehouse.exists():
         counts = _summary(warehouse, result.run_id)
         files = ", ".join(f"{v['files']} {k}" for k, v in sorted(counts.items())) or "none"
@@ -245,6 +252,8 @@ def cmd_run(args: argparse.Namespace) -> int:
             "see the check in the Dagster UI or the run log"
         )
         print(f"  - {e.asset_key.to_user_string()} {e.check_name} [{e.severity.value}]: {desc}")
+    if result.success and serving.exists():
+        print(f"serving copy for analysts: {serving} (duckdb -readonly {serving})")
     if result.success and warehouse.exists():
         as_of = os.environ.get("KZDW_AS_OF")
         print_kpis(warehouse, date.fromisoformat(as_of).year if as_of else None, HEADLINE_KPIS)
@@ -256,6 +265,43 @@ def cmd_run(args: argparse.Namespace) -> int:
         )
         return 1
     return 0
+
+
+def cmd_replay(args: argparse.Namespace) -> int:
+    """Rebuild a fresh warehouse from the archive, through the same job, in load order."""
+    archive = resolve(os.environ["KZDW_ARCHIVE_DIR"])
+    target = Path(args.into).resolve()
+    if target.exists() and not args.force:
+        print(
+            f"{target} exists; replay builds a fresh warehouse (pass --force to replace it)",
+            file=sys.stderr,
+        )
+        return 2
+    files = sorted(p for p in archive.glob("*/*") if p.is_file())
+    if not files:
+        print(f"nothing to replay: {archive} holds no archived files", file=sys.stderr)
+        return 2
+    target.unlink(missing_ok=True)
+    work = Path(tempfile.mkdtemp(prefix="kzdw-replay-"))
+    # Archived names start with their load id: sorted by name is the order they were loaded
+    # in, which the landing folder expresses as modification times.
+    for i, path in enumerate(sorted(files, key=lambda p: p.name)):
+        dest = work / "landing" / path.parent.name / path.name
+        dest.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(path, dest)
+        os.utime(dest, (1_000_000_000 + i, 1_000_000_000 + i))
+    os.environ.update(
+        KZDW_LANDING_DIR=str(work / "landing"),
+        KZDW_WAREHOUSE=str(target),
+        KZDW_SERVING=str(target.parent / "serving" / target.name),
+        KZDW_ARCHIVE_DIR=str(work / "archive"),
+        KZDW_QUARANTINE_DIR=str(work / "quarantine"),
+    )
+    _say(f"replaying {len(files)} archived file(s) from {archive} into {target}")
+    try:
+        return cmd_run(args)
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
 
 
 def cmd_dev(args: argparse.Namespace) -> int:
@@ -307,6 +353,15 @@ def main(argv: list[str] | None = None) -> int:
     kpis.add_argument("--year", type=int, help="year (default: the as-of year)")
     kpis.add_argument("--all", action="store_true", help="every KPI, not only the headline ones")
     kpis.set_defaults(func=cmd_kpis)
+
+    replay = sub.add_parser("replay", help="rebuild a fresh warehouse from the archive")
+    replay.add_argument(
+        "--into",
+        default=str(PROJECT_ROOT / "data" / "replay" / "warehouse.duckdb"),
+        help="the new warehouse file (default data/replay/warehouse.duckdb)",
+    )
+    replay.add_argument("--force", action="store_true", help="replace an existing file")
+    replay.set_defaults(func=cmd_replay)
 
     dev = sub.add_parser("dev", help="start the Dagster UI and daemon on 127.0.0.1")
     dev.add_argument("--port", type=int, default=3000)

@@ -12,6 +12,7 @@ from orchestration.lib.settings import warehouse_resource
 from orchestration.market_entities.assets import market_entities
 from orchestration.permit_cases.assets import permit_cases
 from orchestration.service_items.assets import service_items
+from orchestration.serving.assets import warehouse as serving_warehouse
 
 # One process writes the DuckDB file at a time, and in-process runs start in a fraction of
 # the multiprocess executor's time: every run (this job, or assets materialised from the UI)
@@ -19,12 +20,19 @@ from orchestration.service_items.assets import service_items
 warehouse_job = dg.define_asset_job(
     "warehouse_job",
     selection=dg.AssetSelection.all(),
-    description="Load every pending landing file, build staging, marts and KPIs with dbt, and "
-    "run every check (dbt tests and Great Expectations suites).",
+    description="Load every pending landing file, build staging, marts and KPIs with dbt, run "
+    "every check (dbt tests and Great Expectations suites), then publish the serving copy.",
 )
 
 defs = dg.Definitions(
-    assets=[market_entities, permit_cases, service_items, investment_projects, kzdw_dbt_models],
+    assets=[
+        market_entities,
+        permit_cases,
+        service_items,
+        investment_projects,
+        kzdw_dbt_models,
+        serving_warehouse,
+    ],
     asset_checks=[kpi_values_are_complete],
     jobs=[warehouse_job],
     resources={"warehouse": warehouse_resource(), "dbt": dbt_resource},

@@ -6,6 +6,7 @@ Plain Python + Polars + DuckDB, no orchestration: Dagster assets and tests call 
 from __future__ import annotations
 
 import hashlib
+import shutil
 import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
@@ -235,3 +236,55 @@ def load_pending(
         if progress:
             progress(result)
     return results
+
+
+def _settled_name(load_id: int, name: str) -> str:
+    # The load id first: the archive lists files in the order they were loaded (for replay),
+    # and two deliveries of the same name never overwrite each other.
+    return f"{load_id:08d}__{name}"
+
+
+def settle_files(
+    con: duckdb.DuckDBPyConnection,
+    landing_dir: Path,
+    archive_dir: Path,
+    quarantine_dir: Path,
+    source: Source,
+) -> list[tuple[Path, Path]]:
+    """Move every landing file the audit already knows out of the landing folder: loaded and
+    duplicate files to the archive, set-aside files to quarantine with a `.reason.txt`.
+
+    Run after loading; it also settles files left behind by a run that stopped between its
+    commit and its move, so nothing stays in the landing folder twice.
+    """
+    known = {
+        (path, size, modified): (load_id, status, reason)
+        for path, size, modified, load_id, status, reason in con.execute(
+            "select file_path, file_size, file_modified_at, load_id, status, reason "
+            "from audit.file_loads where source = ? order by load_id",
+            [source.name],
+        ).fetchall()
+    }
+    moved = []
+    for path in landing_files(landing_dir, source):
+        record = known.get((str(path.resolve()), path.stat().st_size, _modified_at(path)))
+        if record is None:
+            continue
+        load_id, status, reason = record
+        folder = (quarantine_dir if status == "set_aside" else archive_dir) / source.name
+        folder.mkdir(parents=True, exist_ok=True)
+        target = folder / _settled_name(load_id, path.name)
+        if status == "set_aside":
+            target.with_name(target.name + ".reason.txt").write_text(
+                f"{path.name} ({source.name}) was set aside on load {load_id}:\n{reason}\n\n"
+                "Fix the file and put it back into the landing folder "
+                f"({landing_dir / source.name}) to load it.\n",
+                encoding="utf-8",
+            )
+        shutil.move(path, target)
+        con.execute(
+            "update audit.file_loads set settled_path = ? where load_id = ?",
+            [str(target), load_id],
+        )
+        moved.append((path, target))
+    return moved

@@ -25,6 +25,7 @@ create table if not exists audit.file_loads (
     duplicate_of      bigint,             -- load_id of the earlier load of the same bytes
     extra_columns     varchar,            -- headers the contract does not know (ignored)
     header_language   varchar,            -- zh | en | mixed
+    settled_path      varchar,            -- where the file went after loading (archive, quarantine)
     loaded_at         timestamp not null,
     run_id            varchar
 )
@@ -55,6 +56,7 @@ def ensure_schema(con: duckdb.DuckDBPyConnection) -> None:
     con.execute("create schema if not exists raw")
     con.execute("create schema if not exists audit")
     con.execute(FILE_LOADS_DDL)
+    con.execute("alter table audit.file_loads add column if not exists settled_path varchar")
     con.execute(REJECTED_ROWS_DDL)
     con.execute("create sequence if not exists audit.load_id_seq start 1")
     for source in SOURCES.values():

@@ -33,6 +33,10 @@ class Deployment:
         return self.root / "warehouse.duckdb"
 
     @property
+    def serving(self) -> Path:
+        return self.root / "serving" / "warehouse.duckdb"
+
+    @property
     def dagster_home(self) -> Path:
         return self.root / "dagster_home"
 
@@ -42,6 +46,9 @@ class Deployment:
         env.update(
             KZDW_LANDING_DIR=str(self.landing),
             KZDW_WAREHOUSE=str(self.warehouse),
+            KZDW_SERVING=str(self.serving),
+            KZDW_ARCHIVE_DIR=str(self.root / "archive"),
+            KZDW_QUARANTINE_DIR=str(self.root / "quarantine"),
             KZDW_AS_OF=as_of,
             KZDW_PII_KEY="test-key",
             DAGSTER_HOME=str(self.dagster_home),
@@ -59,8 +66,10 @@ class Deployment:
         )
         return CliRun(proc.returncode, proc.stdout + proc.stderr)
 
-    def query(self, sql: str, params: list | None = None) -> list[tuple]:
-        con = duckdb.connect(str(self.warehouse), read_only=True)
+    def query(
+        self, sql: str, params: list | None = None, database: Path | None = None
+    ) -> list[tuple]:
+        con = duckdb.connect(str(database or self.warehouse), read_only=True)
         try:
             return con.execute(sql, params or []).fetchall()
         finally:

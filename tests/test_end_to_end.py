@@ -51,7 +51,8 @@ def test_kpis_and_audit_match_the_contract(deployment, seed, as_of):
     run = deployment.kzdw("run", as_of=as_of)
     assert run.returncode == 0, run.output
 
-    oracle = read_landing(deployment.landing)
+    # The run moved the files out of the landing folder: the oracle reads the originals.
+    oracle = read_landing(made.root)
     expected = compute_kpis(oracle, as_of=date.fromisoformat(as_of) if as_of else None)
     _assert_same_kpis(_kpis(deployment), expected)
 
@@ -82,8 +83,21 @@ def test_kpis_and_audit_match_the_contract(deployment, seed, as_of):
     )
     assert raw == {source: len(rows) for source, rows in oracle.items()}
 
+    # Files after loading: the landing folder is empty, loaded and duplicate files are in the
+    # archive, set-aside ones in quarantine beside the reason.
+    assert [p for p in deployment.landing.rglob("*") if p.is_file()] == []
+    archived = sorted(p.name.split("__", 1)[1] for p in (deployment.root / "archive").rglob("*.*"))
+    assert archived == sorted(f.file_name for f in oracle.files if f.status != "set_aside")
+    quarantined = sorted((deployment.root / "quarantine").rglob("*.reason.txt"))
+    assert len(quarantined) == sum(f.status == "set_aside" for f in oracle.files) > 0
+    assert "missing required column" in quarantined[0].read_text(encoding="utf-8")
 
-def test_second_run_loads_nothing_and_keeps_the_kpis(deployment):
+    # Analysts' copy: published after the checks passed, the same KPI table.
+    serving = deployment.query("select count(*) from marts.kpi_values", database=deployment.serving)
+    assert serving == deployment.query("select count(*) from marts.kpi_values")
+
+
+def test_second_run_loads_nothing_and_replay_rebuilds_the_same_kpis(deployment):
     _build(deployment, 13)
     assert deployment.kzdw("run").returncode == 0
     before = _kpis(deployment)
@@ -92,3 +106,9 @@ def test_second_run_loads_nothing_and_keeps_the_kpis(deployment):
     assert run.returncode == 0, run.output
     assert deployment.query("select count(*) from audit.file_loads")[0][0] == n_files
     assert _kpis(deployment) == before
+
+    replayed = deployment.root / "replay" / "warehouse.duckdb"
+    run = deployment.kzdw("replay", "--into", str(replayed))
+    assert run.returncode == 0, run.output
+    table = "select * from marts.kpi_values order by kpi_code, period_type, period_start"
+    assert deployment.query(table, database=replayed) == deployment.query(table)

@@ -7,7 +7,7 @@ import dagster as dg
 from orchestration.lib.progress import progress_log
 from orchestration.lib.settings import WarehouseResource
 from sources.contracts import Source
-from sources.loader import FileLoad, load_pending, pending_files
+from sources.loader import FileLoad, load_pending, pending_files, settle_files
 from sources.warehouse import ensure_schema
 
 # Above this, a suite runs on a reservoir sample of the batch: its shape expectations need no
@@ -162,6 +162,13 @@ def build_raw_asset(source: Source) -> dg.AssetsDefinition:
                 progress=report,
             )
             reconcile = _reconcile(con, source, results)
+            settled = settle_files(
+                con,
+                warehouse.landing_path,
+                warehouse.archive_path,
+                warehouse.quarantine_path,
+                source,
+            )
         finally:
             con.close()
         loaded_ids = [r.load_id for r in results if r.status == "loaded" and r.rows_loaded]
@@ -177,6 +184,7 @@ def build_raw_asset(source: Source) -> dg.AssetsDefinition:
                 "rows_loaded": sum(r.rows_loaded for r in results),
                 "rows_rejected": sum(r.rows_rejected for r in results),
                 "load_ids": dg.MetadataValue.json([r.load_id for r in results]),
+                "files_moved": dg.MetadataValue.json([str(t) for _, t in settled]),
             },
             check_results=[reconcile, suite_result],
         )

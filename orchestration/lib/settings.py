@@ -14,6 +14,9 @@ PROJECT_ROOT = Path(__file__).resolve().parents[2]
 DEFAULTS = {
     "KZDW_LANDING_DIR": "data/landing",
     "KZDW_WAREHOUSE": "data/warehouse.duckdb",
+    "KZDW_SERVING": "data/serving/warehouse.duckdb",
+    "KZDW_ARCHIVE_DIR": "data/archive",
+    "KZDW_QUARANTINE_DIR": "data/quarantine",
     "KZDW_AS_OF": "",
     "KZDW_PII_KEY": "kzdw-demo-key-change-me",
 }
@@ -33,6 +36,9 @@ class WarehouseResource(dg.ConfigurableResource):
 
     landing_dir: str = DEFAULTS["KZDW_LANDING_DIR"]
     warehouse: str = DEFAULTS["KZDW_WAREHOUSE"]
+    serving: str = DEFAULTS["KZDW_SERVING"]
+    archive_dir: str = DEFAULTS["KZDW_ARCHIVE_DIR"]
+    quarantine_dir: str = DEFAULTS["KZDW_QUARANTINE_DIR"]
     as_of: str = ""
     pii_key: str = DEFAULTS["KZDW_PII_KEY"]
 
@@ -43,6 +49,18 @@ class WarehouseResource(dg.ConfigurableResource):
     @property
     def warehouse_path(self) -> Path:
         return resolve(self.warehouse)
+
+    @property
+    def archive_path(self) -> Path:
+        return resolve(self.archive_dir)
+
+    @property
+    def quarantine_path(self) -> Path:
+        return resolve(self.quarantine_dir)
+
+    @property
+    def serving_path(self) -> Path:
+        return resolve(self.serving)
 
     def as_of_date(self) -> date | None:
         return date.fromisoformat(self.as_of) if self.as_of else None
@@ -70,6 +88,9 @@ def warehouse_resource() -> WarehouseResource:
     return WarehouseResource(
         landing_dir=dg.EnvVar("KZDW_LANDING_DIR"),
         warehouse=dg.EnvVar("KZDW_WAREHOUSE"),
+        serving=dg.EnvVar("KZDW_SERVING"),
+        archive_dir=dg.EnvVar("KZDW_ARCHIVE_DIR"),
+        quarantine_dir=dg.EnvVar("KZDW_QUARANTINE_DIR"),
         as_of=dg.EnvVar("KZDW_AS_OF"),
         pii_key=dg.EnvVar("KZDW_PII_KEY"),
     )

@@ -11,6 +11,9 @@ def defs(tmp_path_factory):
     with pytest.MonkeyPatch.context() as mp:
         mp.setenv("KZDW_LANDING_DIR", str(root / "landing"))
         mp.setenv("KZDW_WAREHOUSE", str(root / "warehouse.duckdb"))
+        mp.setenv("KZDW_SERVING", str(root / "serving" / "warehouse.duckdb"))
+        mp.setenv("KZDW_ARCHIVE_DIR", str(root / "archive"))
+        mp.setenv("KZDW_QUARANTINE_DIR", str(root / "quarantine"))
         mp.setenv("KZDW_AS_OF", "")
         mp.setenv("KZDW_PII_KEY", "test-key")
         from orchestration.definitions import defs

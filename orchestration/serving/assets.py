@@ -1,0 +1,57 @@
+"""serving.warehouse: the read-only copy of the warehouse that analysts and reports query."""
+
+import os
+import shutil
+import time
+
+import dagster as dg
+
+from orchestration.lib.progress import progress_log
+from orchestration.lib.settings import WarehouseResource
+
+
+@dg.asset(
+    key=["serving", "warehouse"],
+    group_name="serving",
+    kinds={"duckdb"},
+    deps=[dg.AssetKey(["marts", "kpi_values"])],
+    description="The DuckDB file analysts read (KZDW_SERVING, default "
+    "data/serving/warehouse.duckdb): a copy of the whole warehouse taken after a build whose "
+    "blocking checks passed, written beside the old copy and renamed over it in one step. An "
+    "analyst's open connection keeps reading the copy it opened; a new connection sees the new "
+    "one; a failed build never reaches this asset, so the previous copy stays.",
+)
+def warehouse(warehouse: WarehouseResource) -> dg.MaterializeResult:
+    source = warehouse.warehouse_path
+    target = warehouse.serving_path
+    if target.name != source.name:
+        raise dg.Failure(
+            f"the serving copy {target} must have the same file name as the warehouse "
+            f"({source.name}): DuckDB views name their database after the file. Set "
+            f"KZDW_SERVING to a path ending in /{source.name}"
+        )
+    target.parent.mkdir(parents=True, exist_ok=True)
+    started = time.perf_counter()
+    con = warehouse.connect()
+    try:
+        # Everything in the write-ahead log goes into the file, so the file alone is complete.
+        con.execute("checkpoint")
+        kpi_rows = con.execute("select count(*) from marts.kpi_values").fetchone()[0]
+        as_of = con.execute("select max(as_of) from marts.kpi_values").fetchone()[0]
+        # Copied while this connection is open: no other process can write meanwhile.
+        partial = target.with_name(f".{target.name}.{os.getpid()}.partial")
+        shutil.copyfile(source, partial)
+    finally:
+        con.close()
+    os.replace(partial, target)
+    seconds = time.perf_counter() - started
+    progress_log.info("published the serving copy %s (%.1f s)", target, seconds)
+    return dg.MaterializeResult(
+        metadata={
+            "path": str(target),
+            "bytes": target.stat().st_size,
+            "kpi_rows": kpi_rows,
+            "as_of": str(as_of),
+            "seconds": round(seconds, 2),
+        }
+    )
