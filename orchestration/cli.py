@@ -55,6 +55,9 @@ HEADLINE_KPIS = (
 )
 
 
+FAILURE_EVENTS = {"STEP_FAILURE", "RUN_FAILURE", "RESOURCE_INIT_FAILURE", "ENGINE_EVENT"}
+
+
 def _say(msg: str) -> None:
     print(f"[{time.strftime('%H:%M:%S')}] {msg}", flush=True)
 
@@ -171,6 +174,19 @@ def _summary(warehouse: Path, run_id: str) -> dict:
 
 def cmd_run(args: argparse.Namespace) -> int:
     import dagster as dg
+    from dagster import Failure
+
+    as_of = os.environ.get("KZDW_AS_OF", "")
+    if as_of:
+        try:
+            date.fromisoformat(as_of)
+        except ValueError:
+            print(
+                f"KZDW_AS_OF (or --as-of) is {as_of!r}, not a date: give it as YYYY-MM-DD, or "
+                "leave it empty for the latest updated_at among loaded rows",
+                file=sys.stderr,
+            )
+            return 2
 
     handler = logging.StreamHandler(sys.__stdout__)
     handler.setFormatter(logging.Formatter("[%(asctime)s] %(message)s", "%H:%M:%S"))
@@ -206,12 +222,19 @@ def cmd_run(args: argparse.Namespace) -> int:
     elapsed = time.perf_counter() - started
 
     failed_steps = [e.step_key for e in result.all_events if e.event_type_value == "STEP_FAILURE"]
+    reported = set()
     for event in result.all_events:
-        if event.event_type_value == "STEP_FAILURE":
-            err = event.event_specific_data.error
-            while err.cause is not None:  # the user code's own error, not Dagster's wrapper
-                err = err.cause
-            print(f"step {event.step_key} failed: {err.message.strip()[:2000]}", file=sys.stderr)
+        err = getattr(event.event_specific_data, "error", None)
+        if err is None or event.event_type_value not in FAILURE_EVENTS:
+            continue
+        while err.cause is not None:  # the user code's own error, not Dagster's wrapper
+            err = err.cause
+        # A dg.Failure raised on purpose carries a message for people: no class name before it.
+        message = err.message.strip().removeprefix(f"{Failure.__module__}.Failure: ")[:2000]
+        if message not in reported:
+            reported.add(message)
+            where = f"step {event.step_key}" if event.step_key else "run"
+            print(f"{where} failed: {message}", file=sys.stderr)
 
     specs = {
         (spec.asset_key, spec.name): spec

@@ -55,11 +55,17 @@ class Deployment:
         )
         return env
 
-    def kzdw(self, *args: str, as_of: str = "", timeout: int = 900) -> CliRun:
+    def kzdw(
+        self,
+        *args: str,
+        as_of: str = "",
+        timeout: int = 900,
+        extra_env: dict[str, str] | None = None,
+    ) -> CliRun:
         proc = subprocess.run(
             [sys.executable, "-m", "orchestration.cli", *args],
             cwd=PROJECT_ROOT,
-            env=self.env(as_of),
+            env={**self.env(as_of), **(extra_env or {})},
             capture_output=True,
             text=True,
             timeout=timeout,
