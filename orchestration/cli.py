@@ -83,7 +83,9 @@ def ensure_dagster_home(home: Path) -> None:
     if not config.exists():
         config.write_text(
             "# Local instance: runs, event logs and schedules in SQLite files beside this one.\n"
-            "telemetry:\n  enabled: false\n",
+            "telemetry:\n  enabled: false\n"
+            "# One slot per pool: the duckdb_warehouse pool admits one writer at a time.\n"
+            "concurrency:\n  pools:\n    default_limit: 1\n",
             encoding="utf-8",
         )
 

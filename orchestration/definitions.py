@@ -7,11 +7,16 @@ import dagster as dg
 from orchestration.dbt.assets import kzdw_dbt_models
 from orchestration.dbt.checks import kpi_values_are_complete
 from orchestration.dbt.resources import dbt_resource
+from orchestration.dbt.schedules import marts_job, marts_job_schedule
 from orchestration.investment_projects.assets import investment_projects
+from orchestration.investment_projects.sensors import investment_projects_file_landed_sensor
 from orchestration.lib.settings import warehouse_resource
 from orchestration.market_entities.assets import market_entities
+from orchestration.market_entities.sensors import market_entities_file_landed_sensor
 from orchestration.permit_cases.assets import permit_cases
+from orchestration.permit_cases.sensors import permit_cases_file_landed_sensor
 from orchestration.service_items.assets import service_items
+from orchestration.service_items.sensors import service_items_file_landed_sensor
 from orchestration.serving.assets import warehouse as serving_warehouse
 
 # One process writes the DuckDB file at a time, and in-process runs start in a fraction of
@@ -34,7 +39,14 @@ defs = dg.Definitions(
         serving_warehouse,
     ],
     asset_checks=[kpi_values_are_complete],
-    jobs=[warehouse_job],
+    jobs=[warehouse_job, marts_job],
+    schedules=[marts_job_schedule],
+    sensors=[
+        market_entities_file_landed_sensor,
+        permit_cases_file_landed_sensor,
+        service_items_file_landed_sensor,
+        investment_projects_file_landed_sensor,
+    ],
     resources={"warehouse": warehouse_resource(), "dbt": dbt_resource},
     executor=dg.in_process_executor,
 )

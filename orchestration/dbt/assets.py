@@ -13,7 +13,7 @@ from dagster_dbt import (
 
 from orchestration.dbt.resources import dbt_project
 from orchestration.lib.progress import progress_log
-from orchestration.lib.settings import WarehouseResource
+from orchestration.lib.settings import WAREHOUSE_POOL, WarehouseResource
 
 
 class KzdwDbtTranslator(DagsterDbtTranslator):
@@ -43,6 +43,7 @@ translator = KzdwDbtTranslator(settings=DagsterDbtTranslatorSettings(enable_asse
     project=dbt_project,
     dagster_dbt_translator=translator,
     name="kzdw_dbt_models",
+    pool=WAREHOUSE_POOL,
 )
 def kzdw_dbt_models(
     context: dg.AssetExecutionContext, dbt: DbtCliResource, warehouse: WarehouseResource

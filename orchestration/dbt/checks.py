@@ -3,7 +3,7 @@
 import dagster as dg
 
 from orchestration.lib.progress import progress_log
-from orchestration.lib.settings import WarehouseResource
+from orchestration.lib.settings import WAREHOUSE_POOL, WarehouseResource
 
 KPI_VALUES = dg.AssetKey(["marts", "kpi_values"])
 
@@ -12,6 +12,7 @@ KPI_VALUES = dg.AssetKey(["marts", "kpi_values"])
     asset=KPI_VALUES,
     name="kpi_values_are_complete",
     blocking=True,
+    pool=WAREHOUSE_POOL,
     description="Great Expectations suite expectations/kpi_values.py: every KPI × period present "
     "exactly once, ratios within 0–1, counts whole and non-negative, names and as-of filled.",
 )

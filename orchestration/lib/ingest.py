@@ -5,7 +5,7 @@ from importlib import import_module
 import dagster as dg
 
 from orchestration.lib.progress import progress_log
-from orchestration.lib.settings import WarehouseResource
+from orchestration.lib.settings import WAREHOUSE_POOL, WarehouseResource
 from sources.contracts import Source
 from sources.loader import FileLoad, load_pending, pending_files, settle_files
 from sources.warehouse import ensure_schema
@@ -106,6 +106,7 @@ def build_raw_asset(source: Source) -> dg.AssetsDefinition:
         key=key,
         group_name=source.name,
         kinds={"polars", "duckdb"},
+        pool=WAREHOUSE_POOL,
         description=(
             f"raw.{source.name}: {source.title_zh} ({source.system_zh}). {source.description} "
             "Grain: every version of every accepted row of every landing file, with its file, "

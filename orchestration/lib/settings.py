@@ -11,6 +11,11 @@ import duckdb
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
 
+# Every step that opens the warehouse for writing (or reads it while a writer might hold it)
+# runs in this pool, limited to one slot in the instance's dagster.yaml: DuckDB allows a
+# single writing process, so runs queue for the slot instead of failing on the file lock.
+WAREHOUSE_POOL = "duckdb_warehouse"
+
 DEFAULTS = {
     "KZDW_LANDING_DIR": "data/landing",
     "KZDW_WAREHOUSE": "data/warehouse.duckdb",

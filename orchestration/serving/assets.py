@@ -7,7 +7,7 @@ import time
 import dagster as dg
 
 from orchestration.lib.progress import progress_log
-from orchestration.lib.settings import WarehouseResource
+from orchestration.lib.settings import WAREHOUSE_POOL, WarehouseResource
 
 
 @dg.asset(
@@ -15,6 +15,7 @@ from orchestration.lib.settings import WarehouseResource
     group_name="serving",
     kinds={"duckdb"},
     deps=[dg.AssetKey(["marts", "kpi_values"])],
+    pool=WAREHOUSE_POOL,
     description="The DuckDB file analysts read (KZDW_SERVING, default "
     "data/serving/warehouse.duckdb): a copy of the whole warehouse taken after a build whose "
     "blocking checks passed, written beside the old copy and renamed over it in one step. An "

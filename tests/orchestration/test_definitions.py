@@ -71,3 +71,24 @@ def test_the_job_covers_every_asset(defs):
     assert selected == graph.get_all_asset_keys() - {
         k for k in graph.get_all_asset_keys() if graph.get(k).is_external
     }
+
+
+def test_sensors_and_schedule(defs):
+    sensors = {s.name: s for s in defs.sensors}
+    assert set(sensors) == {f"{s}_file_landed_sensor" for s in SOURCES}
+    assert all(s.default_status == dg.DefaultSensorStatus.RUNNING for s in sensors.values())
+    schedule = defs.resolve_schedule_def("marts_job_schedule")
+    assert (schedule.cron_schedule, schedule.execution_timezone) == ("0 6 * * *", "Asia/Shanghai")
+    marts = defs.resolve_job_def("marts_job").asset_layer.selected_asset_keys
+    assert dg.AssetKey(["marts", "kpi_values"]) in marts
+    assert not any(k.path[0] == "raw" for k in marts)
+
+
+def test_writers_share_one_pool(defs):
+    graph = defs.resolve_asset_graph()
+    for key in (
+        dg.AssetKey(["raw", "permit_cases"]),
+        dg.AssetKey(["marts", "kpi_values"]),
+        dg.AssetKey(["serving", "warehouse"]),
+    ):
+        assert graph.get(key).assets_def.op.pool == "duckdb_warehouse"
