@@ -174,6 +174,37 @@ def _summary(warehouse: Path, run_id: str) -> dict:
     return {s: {"files": n, "read": r, "loaded": lo, "rejected": rj} for s, n, r, lo, rj in files}
 
 
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def release_dead_cli_runs(instance) -> list[str]:
+    """Mark failed the runs of earlier `kzdw run` processes that died without finishing
+    (killed, machine stopped) and give back their slot in the one-slot warehouse pool:
+    otherwise every later run would wait for that slot for ever."""
+    from dagster import DagsterRunStatus, RunsFilter
+
+    released = []
+    unfinished = [DagsterRunStatus.STARTING, DagsterRunStatus.STARTED, DagsterRunStatus.NOT_STARTED]
+    runs = instance.get_runs(
+        filters=RunsFilter(statuses=unfinished, tags={"kzdw/launched_by": "cli"})
+    )
+    for run in runs:
+        pid = int(run.tags.get("kzdw/pid", "0") or 0)
+        if pid and _alive(pid):
+            continue
+        instance.report_run_failed(run, f"the kzdw process (pid {pid}) ended without finishing")
+        instance.event_log_storage.free_concurrency_slots_for_run(run.run_id)
+        released.append(run.run_id)
+    return released
+
+
 def cmd_run(args: argparse.Namespace) -> int:
     import dagster as dg
     from dagster import Failure
@@ -216,9 +247,12 @@ def cmd_run(args: argparse.Namespace) -> int:
         contextlib.redirect_stdout(log_file),
         dg.DagsterInstance.get() as instance,
     ):
+        for run_id in release_dead_cli_runs(instance):
+            progress.info("run %s of a kzdw process that died: marked failed, slot freed", run_id)
         result = job.execute_in_process(
             instance=instance,
             raise_on_error=False,
+            tags={"kzdw/launched_by": "cli", "kzdw/pid": str(os.getpid())},
             run_config={"loggers": {"console": {"config": {"log_level": "CRITICAL"}}}},
         )
     elapsed = time.perf_counter() - started

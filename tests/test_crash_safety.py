@@ -58,6 +58,8 @@ def test_sigkill_mid_load_leaves_nothing_and_the_next_run_loads_all(deployment):
 
     run = deployment.kzdw("run")
     assert run.returncode == 0, run.output
+    # The killed run still held the one-slot warehouse pool: the next run gave it back.
+    assert "died: marked failed, slot freed" in run.output
     loaded = deployment.query(
         "select status, rows_read, rows_loaded, rows_rejected from audit.file_loads "
         "where file_name = 'big.csv'"
