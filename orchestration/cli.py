@@ -280,6 +280,9 @@ def cmd_run(args: argparse.Namespace) -> int:
     evaluations = result.get_asset_check_evaluations()
     passed = [e for e in evaluations if e.passed]
     failed = [e for e in evaluations if not e.passed]
+    # A warn-severity check that did not pass reports something (an unknown item code), it
+    # does not say the data is wrong: counted apart, so "failed" means what it says.
+    warned = [e for e in failed if e.severity == dg.AssetCheckSeverity.WARN]
     blocking_failed = [
         e
         for e in failed
@@ -303,7 +306,7 @@ def cmd_run(args: argparse.Namespace) -> int:
             "(see audit.file_loads and audit.rejected_rows)"
         )
     print(
-        f"checks: {len(passed)} passed, {len(failed)} failed"
+        f"checks: {len(passed)} passed, {len(warned)} warned, {len(failed) - len(warned)} failed"
         + (f" ({len(blocking_failed)} blocking)" if blocking_failed else "")
     )
     for e in failed:
