@@ -63,6 +63,10 @@ def test_accepted_values_in_models_match_the_contract() -> None:
     checked = 0
     for document in _model_ymls():
         for model in document.get("models", []):
+            # The KPI tables' own code columns carry no source column (kpi_scorecard.status is
+            # 达标/预警/落后, not a case status).
+            if model["name"].startswith("kpi_"):
+                continue
             for column in model.get("columns", []):
                 for test in column.get("data_tests", []):
                     if isinstance(test, dict) and "accepted_values" in test:

@@ -1,6 +1,9 @@
 -- The period grid every KPI is computed on: each year, quarter and month that starts on or
 -- before the as-of date and ends on or after the first day of the first month with data.
 -- cutoff_date = least(period_end, as_of): "in P" means a date in [period_start, cutoff_date].
+-- Plus one period that is not reported in kpi_values: 'ytd_prior', the same part of the year
+-- before the as-of year (1 January to the as-of month-day, one year earlier), so that the
+-- scorecard's same-period-last-year figure comes out of the same KPI logic as every other.
 {%- set as_of = var('as_of', '') | trim %}
 with
 
@@ -86,7 +89,7 @@ candidates as (
 
 ),
 
-final as (
+reported as (
 
     select
         period_type,
@@ -96,6 +99,31 @@ final as (
         as_of,
     from candidates
     where period_start + period_length - interval 1 day >= first_month_start
+
+),
+
+-- The prior year up to the as-of month-day (29 February falls back to the 28th). Its nominal
+-- end stays 31 December, as for the as-of year's own row, so that the coverage KPIs count the
+-- same whole quarters. Only when data covers that whole prior year: a comparison with a year
+-- half without data would not be a like-for-like one.
+ytd_prior as (
+
+    select
+        'ytd_prior' as period_type,
+        cast(date_trunc('year', as_of) - interval 1 year as date) as period_start,
+        cast(date_trunc('year', as_of) - interval 1 day as date) as period_end,
+        cast(as_of - interval 1 year as date) as cutoff_date,
+        as_of,
+    from bounds
+    where date_trunc('year', as_of) - interval 1 year >= first_month_start
+
+),
+
+final as (
+
+    select * from reported
+    union all
+    select * from ytd_prior
 
 )
 

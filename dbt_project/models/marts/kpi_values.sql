@@ -3,9 +3,11 @@
 -- the as-of date the row was computed for.
 with
 
+-- The scorecard's ytd_prior period is computed beside the others but not reported here.
 periods as (
 
     select * from {{ ref('int_periods') }}
+    where period_type in ('year', 'quarter', 'month')
 
 ),
 

@@ -5,6 +5,7 @@ with
 periods as (
 
     select * from {{ ref('int_periods') }}
+    where period_type in ('year', 'quarter', 'month')
 
 ),
 
