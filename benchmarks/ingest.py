@@ -25,10 +25,19 @@ from sources.loader import load_file
 from sources.warehouse import ensure_schema
 
 
-def make_csv(path: Path, rows: int, seed: int = 7) -> None:
+def make_csv(
+    path: Path,
+    rows: int,
+    seed: int = 7,
+    id_prefix: str = "KZ",
+    start: str = "2018-01-01T08:00:00",
+    span_days: int = 5 * 365,
+) -> None:
+    """`rows` completed permit cases `{id_prefix}000000000`..., submitted within `span_days`
+    from `start`."""
     rng = np.random.default_rng(seed)
-    base = np.datetime64("2018-01-01T08:00:00")
-    submitted = base + rng.integers(0, 5 * 365 * 86400, rows).astype("timedelta64[s]")
+    base = np.datetime64(start)
+    submitted = base + rng.integers(0, span_days * 86400, rows).astype("timedelta64[s]")
     accepted = submitted + rng.integers(60, 86400, rows).astype("timedelta64[s]")
     completed = accepted + rng.integers(3600, 10 * 86400, rows).astype("timedelta64[s]")
     updated = completed + np.timedelta64(3600, "s")
@@ -36,7 +45,7 @@ def make_csv(path: Path, rows: int, seed: int = 7) -> None:
     intake = np.array(["网上申报", "一窗综办", "部门窗口", "跨省通办", "川渝通办", "五省通办"])
     frame = pl.DataFrame(
         {
-            "办件编号": [f"KZ{i:09d}" for i in range(rows)],
+            "办件编号": [f"{id_prefix}{i:09d}" for i in range(rows)],
             "事项编码": [f"11500154MB{i % 1500:05d}" for i in range(rows)],
             "办理渠道": np.where(rng.random(rows) < 0.9, "全程网办", "窗口办理"),
             "受理方式": intake[rng.integers(0, 6, rows)],

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import os
 import shutil
 import sys
 from pathlib import Path
 
 from dagster_dbt import DbtCliResource, DbtProject
 
-from orchestration.lib.settings import PROJECT_ROOT
+from orchestration.lib.settings import DEFAULTS, PROJECT_ROOT, resolve
 
 DBT_PROJECT_DIR = PROJECT_ROOT / "dbt_project"
 
@@ -18,8 +19,20 @@ dbt_project = DbtProject(project_dir=DBT_PROJECT_DIR, profiles_dir=DBT_PROJECT_D
 DBT_EXECUTABLE = shutil.which("dbt", path=str(Path(sys.executable).parent)) or "dbt"
 
 
+# dbt re-parses the whole project (10-20 s) when the profile's connection differs from the one
+# the saved parse was made with, and the warehouse path is part of it. The parse is redone
+# here when the path changed, so that every run of one deployment reuses it.
+PARSED_FOR = DBT_PROJECT_DIR / dbt_project.target_path / ".kzdw-parsed-for-warehouse"
+
+
+def _warehouse_for_dbt() -> str:
+    return str(resolve(os.environ.get("KZDW_WAREHOUSE") or DEFAULTS["KZDW_WAREHOUSE"]))
+
+
 def _stale(manifest: Path) -> bool:
     if not manifest.exists():
+        return True
+    if not PARSED_FOR.exists() or PARSED_FOR.read_text(encoding="utf-8") != _warehouse_for_dbt():
         return True
     built = manifest.stat().st_mtime
     watched = [DBT_PROJECT_DIR / "dbt_project.yml", DBT_PROJECT_DIR / "profiles.yml"]
@@ -32,7 +45,11 @@ def prepare_manifest() -> None:
     """`dbt parse` when the manifest is missing or older than the project (`dagster dev` does
     this itself through `prepare_if_dev`; the CLI and the tests come through here)."""
     if _stale(dbt_project.manifest_path):
+        warehouse = _warehouse_for_dbt()
+        # The same absolute path the runs give dbt (WarehouseResource.setup_for_execution).
+        os.environ["KZDW_WAREHOUSE"] = warehouse
         dbt_resource.cli(["parse", "--quiet"], target_path=dbt_project.target_path).wait()
+        PARSED_FOR.write_text(warehouse, encoding="utf-8")
 
 
 dbt_resource = DbtCliResource(project_dir=dbt_project, dbt_executable=DBT_EXECUTABLE)

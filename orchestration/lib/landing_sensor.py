@@ -41,8 +41,8 @@ def build_landing_sensor(source: Source) -> dg.SensorDefinition:
         name=sensor_name(source),
         description=f"Watches the landing folder's {source.name}/ and requests a load of "
         f"raw.{source.name} when files there have stopped changing (same size and time on two "
-        "ticks). Models, KPIs, checks and the serving copy are rebuilt by marts_job (06:00 "
-        "daily) or warehouse_job.",
+        "ticks). What depends on it (models, KPIs, checks, the serving copy) follows through "
+        "declarative automation (kzdw_automation_sensor).",
         asset_selection=[raw_key],
         minimum_interval_seconds=SENSOR_INTERVAL_SECONDS,
         default_status=dg.DefaultSensorStatus.RUNNING,

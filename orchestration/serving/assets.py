@@ -6,6 +6,7 @@ import time
 
 import dagster as dg
 
+from orchestration.lib.automation import after_upstream_updates
 from orchestration.lib.progress import progress_log
 from orchestration.lib.settings import WAREHOUSE_POOL, WarehouseResource
 
@@ -16,6 +17,7 @@ from orchestration.lib.settings import WAREHOUSE_POOL, WarehouseResource
     kinds={"duckdb"},
     deps=[dg.AssetKey(["marts", "kpi_values"])],
     pool=WAREHOUSE_POOL,
+    automation_condition=after_upstream_updates(),
     description="The DuckDB file analysts read (KZDW_SERVING, default "
     "data/serving/warehouse.duckdb): a copy of the whole warehouse taken after a build whose "
     "blocking checks passed, written beside the old copy and renamed over it in one step. An "

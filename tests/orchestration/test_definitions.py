@@ -75,8 +75,11 @@ def test_the_job_covers_every_asset(defs):
 
 def test_sensors_and_schedule(defs):
     sensors = {s.name: s for s in defs.sensors}
-    assert set(sensors) == {f"{s}_file_landed_sensor" for s in SOURCES}
+    landing = {f"{s}_file_landed_sensor" for s in SOURCES}
+    assert set(sensors) == landing | {"kzdw_automation_sensor"}
     assert all(s.default_status == dg.DefaultSensorStatus.RUNNING for s in sensors.values())
+    hourly = defs.resolve_schedule_def("freshness_checks_schedule")
+    assert hourly.default_status == dg.DefaultScheduleStatus.RUNNING
     schedule = defs.resolve_schedule_def("marts_job_schedule")
     assert (schedule.cron_schedule, schedule.execution_timezone) == ("0 6 * * *", "Asia/Shanghai")
     marts = defs.resolve_job_def("marts_job").asset_layer.selected_asset_keys
@@ -92,3 +95,27 @@ def test_writers_share_one_pool(defs):
         dg.AssetKey(["serving", "warehouse"]),
     ):
         assert graph.get(key).assets_def.op.pool == "duckdb_warehouse"
+
+
+def test_everything_downstream_of_a_load_follows_by_automation(defs):
+    graph = defs.resolve_asset_graph()
+    raw = {dg.AssetKey(["raw", s]) for s in SOURCES}
+    for key in graph.get_all_asset_keys():
+        node = graph.get(key)
+        if not node.is_materializable:
+            continue
+        condition = node.automation_condition
+        if key in raw:
+            # Loads are requested by the landing sensors, with the files they saw.
+            assert condition is None, key
+        else:
+            assert condition is not None and condition.get_label() == "after upstream updates", key
+
+    # Built when something it reads changed, or when missing; never on a failed blocking check.
+    def labels(condition) -> set[str]:
+        return {condition.get_label()}.union(*(labels(c) for c in condition.children))
+
+    condition = graph.get(dg.AssetKey(["serving", "warehouse"])).automation_condition
+    assert {"eager", "missing and buildable", "no upstream blocking check failed"} <= labels(
+        condition
+    )

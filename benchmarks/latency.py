@@ -1,0 +1,187 @@
+"""File-to-KPI latency under the Dagster daemon: a 10,000-row permit-case file dropped onto a
+warehouse that already holds millions of cases, until the serving copy's KPI table shows it.
+
+    .venv/bin/python benchmarks/latency.py --base-rows 5000000 --repeat 3
+
+1. Builds the base deployment once (kept in --work, default /tmp/kzdw-latency; --rebuild to
+   start over): the demo landing set plus one file of --base-rows permit cases, loaded and
+   built by `kzdw run` with KZDW_AS_OF=2023-06-30.
+2. Starts `kzdw dev` (`dagster dev`: daemon, landing sensors, automation) on that deployment's
+   Dagster home, so the daemon knows what is already built.
+3. For each repeat, writes a file of --rows new cases, all submitted in June 2023, under a
+   `.part` name and renames it into landing/permit_cases/: that rename is the drop. Then opens
+   the serving copy every 0.5 s until `cases_submitted` for June 2023 has grown by --rows.
+
+Prints each drop's latency with where the time went (from the Dagster instance's run
+records: landing sensor → load run → automation run → serving copy), then the median.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import shutil
+import signal
+import socket
+import statistics
+import subprocess
+import sys
+import time
+from datetime import datetime
+from pathlib import Path
+
+import duckdb
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from benchmarks.ingest import make_csv  # noqa: E402
+from orchestration.lib.automation import AUTOMATION_INTERVAL_SECONDS  # noqa: E402
+from orchestration.lib.landing_sensor import SENSOR_INTERVAL_SECONDS  # noqa: E402
+
+AS_OF = "2023-06-30"
+JUNE = "select value from marts.kpi_values where kpi_code = 'cases_submitted' and period_type = 'month' and period_start = date '2023-06-01'"  # noqa: E501
+
+
+def _env(work: Path) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("KZDW_")}
+    env.update(
+        KZDW_LANDING_DIR=str(work / "landing"),
+        KZDW_WAREHOUSE=str(work / "warehouse.duckdb"),
+        KZDW_SERVING=str(work / "serving" / "warehouse.duckdb"),
+        KZDW_ARCHIVE_DIR=str(work / "archive"),
+        KZDW_QUARANTINE_DIR=str(work / "quarantine"),
+        KZDW_AS_OF=AS_OF,
+        KZDW_PII_KEY="latency-benchmark",
+        DAGSTER_HOME=str(work / "dagster_home"),
+    )
+    return env
+
+
+def _kzdw(env: dict[str, str], *args: str) -> None:
+    subprocess.run(
+        [sys.executable, "-m", "orchestration.cli", *args], cwd=ROOT, env=env, check=True
+    )
+
+
+def build_base(work: Path, base_rows: int) -> None:
+    if work.exists():
+        shutil.rmtree(work)
+    work.mkdir(parents=True)
+    env = _env(work)
+    started = time.perf_counter()
+    _kzdw(env, "demo", "--force")
+    make_csv(work / "landing" / "permit_cases" / "办件_存量.csv", base_rows, seed=11)
+    _kzdw(env, "run")
+    cases = duckdb.connect(str(work / "warehouse.duckdb"), read_only=True)
+    n = cases.execute("select count(*) from staging.stg_permit_cases__cases").fetchone()[0]
+    cases.close()
+    (work / "base.ok").write_text(str(n))
+    print(f"base built: {n:,} cases in {time.perf_counter() - started:.0f} s")
+
+
+def _serving_value(serving: Path) -> float | None:
+    try:
+        con = duckdb.connect(str(serving), read_only=True)
+    except duckdb.Error:
+        return None
+    try:
+        row = con.execute(JUNE).fetchone()
+        return row[0] if row else None
+    finally:
+        con.close()
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def _phases(work: Path, since: float) -> list[str]:
+    """Runs created after `since` (epoch seconds): what started them, when they started and
+    ended, relative to the drop."""
+    import dagster as dg
+
+    lines = []
+    with dg.DagsterInstance.from_config(str(work / "dagster_home")) as instance:
+        for record in reversed(instance.get_run_records()):
+            created = record.create_timestamp.timestamp()
+            if created < since:
+                continue
+            run = record.dagster_run
+            who = run.tags.get("dagster/sensor_name", "manual")
+            start = f"{record.start_time - since:6.1f}" if record.start_time else "     -"
+            end = f"{record.end_time - since:6.1f}" if record.end_time else "     -"
+            lines.append(
+                f"    {who:38s} created {created - since:6.1f}  started {start}  ended {end}  "
+                f"{run.status.value}"
+            )
+    return lines
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("--base-rows", type=int, default=5_000_000)
+    ap.add_argument("--rows", type=int, default=10_000)
+    ap.add_argument("--repeat", type=int, default=3)
+    ap.add_argument("--work", type=Path, default=Path("/tmp/kzdw-latency"))
+    ap.add_argument("--rebuild", action="store_true")
+    ap.add_argument("--timeout", type=float, default=600)
+    args = ap.parse_args()
+    work = args.work.resolve()
+    if args.rebuild or not (work / "base.ok").exists():
+        build_base(work, args.base_rows)
+    env = _env(work)
+    serving = work / "serving" / "warehouse.duckdb"
+    log = (work / "dagster-dev.log").open("wb")
+    daemon = subprocess.Popen(
+        [sys.executable, "-m", "orchestration.cli", "dev", "--port", str(_free_port())],
+        cwd=ROOT,
+        env=env,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+        start_new_session=True,
+    )
+    latencies = []
+    try:
+        time.sleep(20)  # the daemon and the code server start; the first sensor ticks pass
+        for i in range(args.repeat):
+            before = _serving_value(serving) or 0
+            stamp = datetime.now().strftime("%H%M%S")
+            part = work / f"办件_增量_{stamp}.csv.part"
+            make_csv(
+                part,
+                args.rows,
+                seed=100 + i,
+                id_prefix=f"L{stamp}",
+                start="2023-06-01T08:00:00",
+                span_days=29,
+            )
+            target = work / "landing" / "permit_cases" / part.name.removesuffix(".part")
+            dropped = time.time()
+            os.replace(part, target)
+            while True:
+                value = _serving_value(serving)
+                if value is not None and value >= before + args.rows:
+                    break
+                if time.time() - dropped > args.timeout or daemon.poll() is not None:
+                    raise SystemExit(f"no new KPI after {args.timeout} s; see {log.name}")
+                time.sleep(0.5)
+            seconds = time.time() - dropped
+            latencies.append(seconds)
+            print(f"drop {i + 1}: {seconds:.1f} s (June cases {before:,.0f} -> {value:,.0f})")
+            print("\n".join(_phases(work, dropped)))
+            time.sleep(AUTOMATION_INTERVAL_SECONDS * 2)  # let the daemon settle
+    finally:
+        os.killpg(daemon.pid, signal.SIGTERM)
+        daemon.wait(timeout=60)
+    print(
+        f"median file-to-KPI latency {statistics.median(latencies):.1f} s over {len(latencies)} "
+        f"drops of {args.rows:,} rows (landing sensor every {SENSOR_INTERVAL_SECONDS} s, "
+        f"automation every {AUTOMATION_INTERVAL_SECONDS} s)"
+    )
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,46 @@
+"""Declarative automation: what follows a file's load without anybody pressing a button.
+
+The landing sensors materialise only `raw/<source>`. Every asset downstream of it (dbt seeds,
+staging, marts, KPIs, the serving copy, the report) carries `after_upstream_updates()`, and
+`kzdw_automation_sensor` evaluates those conditions and requests the runs: a new raw batch
+becomes a dbt build of what depends on it, then a new serving copy.
+"""
+
+import dagster as dg
+
+# Seconds between evaluations of the automation conditions (Dagster's default is 30).
+AUTOMATION_INTERVAL_SECONDS = 5
+
+
+def after_upstream_updates() -> dg.AutomationCondition:
+    """Dagster's `eager` (run when a dependency updated; never while a dependency is missing or
+    running), plus a first build of an asset that is missing while everything it reads exists
+    (`eager` alone only builds what goes missing after the condition was applied, so a fresh
+    warehouse's seeds would never be built), never on top of a dependency whose latest blocking
+    check failed: a bad batch or a failed dbt test stops the data from travelling on."""
+    first_build = (
+        dg.AutomationCondition.missing()
+        & ~dg.AutomationCondition.any_deps_missing()
+        & ~dg.AutomationCondition.any_deps_in_progress()
+        & ~dg.AutomationCondition.in_progress()
+        & ~dg.AutomationCondition.execution_failed()
+    ).with_label("missing and buildable")
+    no_failed_blocking_check_upstream = ~dg.AutomationCondition.any_deps_match(
+        dg.AutomationCondition.any_checks_match(
+            dg.AutomationCondition.check_failed(), blocking_only=True
+        )
+    ).with_label("no upstream blocking check failed")
+    return (
+        (dg.AutomationCondition.eager() | first_build) & no_failed_blocking_check_upstream
+    ).with_label("after upstream updates")
+
+
+automation_sensor = dg.AutomationConditionSensorDefinition(
+    "kzdw_automation_sensor",
+    target=dg.AssetSelection.all(),
+    default_status=dg.DefaultSensorStatus.RUNNING,
+    minimum_interval_seconds=AUTOMATION_INTERVAL_SECONDS,
+    description="Evaluates every asset's automation condition: after a landing sensor's run "
+    "loads a file, requests the dbt build of the models that depend on it, the KPI checks and "
+    "the serving copy, in one writer's pool.",
+)

@@ -1,0 +1,280 @@
+"""Under the real Dagster daemon (`kzdw dev`, i.e. `dagster dev`, on a temporary DAGSTER_HOME):
+files dropped into the landing folder become KPI values in the serving copy with nobody
+pressing a button; an analyst's connection held on the serving copy survives the loads; fifty
+files dropped at once are all loaded and no run fails.
+
+Expected KPI values come from the independent oracle (tests/oracle.py) over every file dropped.
+"""
+
+import csv
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+
+import dagster as dg
+import duckdb
+import pytest
+
+from tests.conftest import PROJECT_ROOT, Deployment
+from tests.handmade import make_landing
+from tests.oracle import compute_kpis, read_landing
+from tests.test_end_to_end import _assert_same_kpis
+
+pytestmark = pytest.mark.slow
+
+# Long enough for a cold start of the code location, a load and a dbt build on this machine.
+SETTLE_SECONDS = 420
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+class Daemon:
+    """`kzdw dev` in its own process group, stopped with everything it started."""
+
+    def __init__(self, deployment: Deployment) -> None:
+        self.deployment = deployment
+        self.port = _free_port()
+        self.log = deployment.root / "dagster-dev.log"
+        self.proc: subprocess.Popen | None = None
+
+    def start(self) -> None:
+        env = self.deployment.env()
+        # The daemon's runs import the code location afresh; compiled bytecode halves that.
+        env.pop("PYTHONDONTWRITEBYTECODE", None)
+        with self.log.open("wb") as out:
+            self.proc = subprocess.Popen(
+                [sys.executable, "-m", "orchestration.cli", "dev", "--port", str(self.port)],
+                cwd=PROJECT_ROOT,
+                env=env,
+                stdout=out,
+                stderr=subprocess.STDOUT,
+                start_new_session=True,
+            )
+
+    def stop(self) -> None:
+        if self.proc is None or self.proc.poll() is not None:
+            return
+        os.killpg(self.proc.pid, signal.SIGTERM)
+        try:
+            self.proc.wait(timeout=60)
+        except subprocess.TimeoutExpired:
+            os.killpg(self.proc.pid, signal.SIGKILL)
+            self.proc.wait()
+
+    def instance(self) -> dg.DagsterInstance:
+        return dg.DagsterInstance.from_config(str(self.deployment.dagster_home))
+
+    def runs(self) -> list[dg.DagsterRun]:
+        with self.instance() as instance:
+            return list(instance.get_runs())
+
+    def explain(self) -> str:
+        """What the runs did, for a failure message."""
+        lines = []
+        with self.instance() as instance:
+            for run in instance.get_runs():
+                lines.append(f"{run.job_name} {run.status.value} {dict(run.tags)}")
+                if run.status == dg.DagsterRunStatus.FAILURE:
+                    for record in instance.all_logs(run.run_id):
+                        if record.is_dagster_event and record.dagster_event.is_failure:
+                            lines.append(f"  {record.dagster_event.message}")
+        tail = self.log.read_text(encoding="utf-8", errors="replace")[-3000:]
+        return "\n".join(lines) + "\n--- dagster dev ---\n" + tail
+
+
+def _serving_kpis(path: Path) -> dict | None:
+    if not path.exists():
+        return None
+    try:
+        con = duckdb.connect(str(path), read_only=True)
+    except duckdb.Error:
+        return None
+    try:
+        rows = con.execute(
+            "select kpi_code, period_type, period_start, value from marts.kpi_values"
+        ).fetchall()
+    finally:
+        con.close()
+    return {(code, ptype, start): value for code, ptype, start, value in rows}
+
+
+def _matches(actual: dict | None, expected: dict) -> bool:
+    if actual is None:
+        return False
+    try:
+        _assert_same_kpis(actual, expected)
+    except AssertionError:
+        return False
+    return True
+
+
+def _idle(daemon: Daemon) -> bool:
+    busy = {
+        dg.DagsterRunStatus.QUEUED,
+        dg.DagsterRunStatus.NOT_STARTED,
+        dg.DagsterRunStatus.STARTING,
+        dg.DagsterRunStatus.STARTED,
+    }
+    return not any(run.status in busy for run in daemon.runs())
+
+
+def _wait_until_serving_matches(daemon: Daemon, expected: dict) -> float:
+    """Seconds until the serving copy shows exactly the expected KPI table and no run is left
+    to do; fails with what the runs did."""
+    started = time.monotonic()
+    while time.monotonic() - started < SETTLE_SECONDS:
+        if daemon.proc.poll() is not None:
+            pytest.fail(f"dagster dev exited\n{daemon.explain()}")
+        if _matches(_serving_kpis(daemon.deployment.serving), expected) and _idle(daemon):
+            return time.monotonic() - started
+        time.sleep(1)
+    actual = _serving_kpis(daemon.deployment.serving)
+    detail = "no serving copy" if actual is None else ""
+    if actual is not None:
+        try:
+            _assert_same_kpis(actual, expected)
+        except AssertionError as e:
+            detail = str(e)
+    pytest.fail(
+        f"serving copy not as expected after {SETTLE_SECONDS} s: {detail}\n{daemon.explain()}"
+    )
+
+
+def _expected(*roots: Path) -> dict:
+    """The oracle's KPI table over every file in the given landing copies."""
+    merged = roots[0].parent / "all_dropped"
+    shutil.rmtree(merged, ignore_errors=True)
+    for root in roots:
+        shutil.copytree(root, merged, dirs_exist_ok=True)
+    return compute_kpis(read_landing(merged), as_of=None)
+
+
+def _drop(source_root: Path, landing: Path) -> None:
+    """Copy a landing set into the landing folder the way a transfer job would (times kept)."""
+    shutil.copytree(source_root, landing, dirs_exist_ok=True)
+
+
+def _extra_case_files(made_root: Path, dest: Path, files: int, tag: str) -> Path:
+    """`files` new permit-case files, each a few whole cases (every version) copied from the
+    hand-made set under new case numbers: valid rows that move the case KPIs."""
+    template = made_root / "permit_cases" / "办件_2021_Q2.csv"
+    with template.open(encoding="utf-8", newline="") as f:
+        reader = csv.reader(f)
+        header = next(reader)
+        rows = list(reader)
+    by_case: dict[str, list[list[str]]] = {}
+    for row in rows:
+        by_case.setdefault(row[0], []).append(row)
+    cases = list(by_case.values())
+    folder = dest / "permit_cases"
+    folder.mkdir(parents=True, exist_ok=True)
+    for i in range(files):
+        path = folder / f"办件_增量_{tag}_{i:03d}.csv"
+        with path.open("w", encoding="utf-8", newline="") as f:
+            writer = csv.writer(f)
+            writer.writerow(header)
+            for k in range(3):
+                for row in cases[(i * 3 + k) % len(cases)]:
+                    writer.writerow([f"BJ{tag}{i:03d}{k}", *row[1:]])
+    return dest
+
+
+@pytest.fixture(scope="module")
+def daemon(tmp_path_factory):
+    deployment = Deployment(tmp_path_factory.mktemp("daemon"))
+    deployment.landing.mkdir(parents=True)
+    running = Daemon(deployment)
+    running.start()
+    yield running
+    running.stop()
+
+
+@pytest.fixture(scope="module")
+def first_drop(daemon):
+    made = make_landing(daemon.deployment.root / "made", 21)
+    _drop(made.root, daemon.deployment.landing)
+    expected = _expected(made.root)
+    seconds = _wait_until_serving_matches(daemon, expected)
+    return made.root, seconds
+
+
+def test_dropped_files_become_kpis_in_the_serving_copy(daemon, first_drop):
+    made_root, _ = first_drop
+    runs = daemon.runs()
+    # Loads were requested by the landing sensors, the models and the serving copy by
+    # declarative automation: nobody launched a run.
+    sensors = {run.tags.get("dagster/sensor_name") for run in runs}
+    assert {f"{s}_file_landed_sensor" for s in os.listdir(made_root)} <= sensors
+    assert "kzdw_automation_sensor" in sensors
+    assert [r for r in runs if r.status != dg.DagsterRunStatus.SUCCESS] == []
+    # Every file left the landing folder.
+    assert [p for p in daemon.deployment.landing.rglob("*") if p.is_file()] == []
+
+
+def test_an_analyst_connection_survives_loads_and_fifty_files_fail_no_run(daemon, first_drop):
+    made_root, _ = first_drop
+    serving = daemon.deployment.serving
+    analyst = duckdb.connect(str(serving), read_only=True)
+    query = "select count(*), sum(value) from marts.kpi_values where value is not null"
+    seen_at_open = analyst.execute(query).fetchone()
+    errors: list[BaseException] = []
+    reads = 0
+    stop = threading.Event()
+
+    def keep_reading() -> None:
+        nonlocal reads
+        while not stop.is_set():
+            try:
+                assert analyst.execute(query).fetchone() == seen_at_open
+                reads += 1
+            except BaseException as e:  # noqa: BLE001 - any error fails the test below
+                errors.append(e)
+                return
+            time.sleep(0.05)
+
+    reader = threading.Thread(target=keep_reading)
+    reader.start()
+    try:
+        runs_before = {r.run_id for r in daemon.runs()}
+        # Fifty files at once, then one more on its own: several loads, several publishes.
+        fifty = _extra_case_files(made_root, daemon.deployment.root / "fifty", 50, "F")
+        _drop(fifty, daemon.deployment.landing)
+        _wait_until_serving_matches(daemon, _expected(made_root, fifty))
+        one = _extra_case_files(made_root, daemon.deployment.root / "one", 1, "S")
+        _drop(one, daemon.deployment.landing)
+        _wait_until_serving_matches(daemon, _expected(made_root, fifty, one))
+    finally:
+        stop.set()
+        reader.join()
+
+    # The analyst's connection read the copy it opened, the whole time, without an error.
+    assert errors == []
+    assert reads > 10
+    assert analyst.execute(query).fetchone() == seen_at_open
+    analyst.close()
+    # A new connection sees the new figures.
+    fresh = duckdb.connect(str(serving), read_only=True)
+    assert fresh.execute(query).fetchone() != seen_at_open
+    loaded = fresh.execute(
+        "select count(*) from audit.file_loads "
+        "where file_name like '办件_增量_%' and status = 'loaded'"
+    ).fetchone()[0]
+    fresh.close()
+    assert loaded == 51
+
+    new_runs = [r for r in daemon.runs() if r.run_id not in runs_before]
+    failed = [r for r in new_runs if r.status != dg.DagsterRunStatus.SUCCESS]
+    assert failed == [], daemon.explain()
+    loads = [r for r in new_runs if r.tags.get("kzdw/source") == "permit_cases"]
+    # The sensor batches whatever is ready on a tick: fifty files never take fifty runs.
+    assert 1 <= len(loads) < 10
