@@ -12,6 +12,7 @@ setup: .env
 	@command -v uv >/dev/null 2>&1 || test -x $(UV) || python3 -m pip install --user --quiet uv
 	$(UV) sync --frozen
 	@mkdir -p $(DAGSTER_HOME)
+	@scripts/install-system-packages.sh
 
 .env:
 	cp .env.example .env

@@ -5,6 +5,9 @@
     kzdw kpis [--year YYYY]    print the KPI table for a year
     kzdw replay [--into FILE]  rebuild a fresh warehouse from the archived files
     kzdw dev [--port 3000]     start the Dagster UI (dagster dev) on 127.0.0.1
+    kzdw report [--out DIR]    write the leadership report (HTML, Excel, PDF) for the as-of date
+    kzdw sql [-c SQL]          SQL shell, read only, on the analysts' serving copy
+    kzdw docs [--port 8080]    build the dbt docs site (catalogue, lineage), serve on 127.0.0.1
 
 `kzdw run` executes `warehouse_job` from `orchestration.definitions` in-process, on the Dagster
 instance in `$DAGSTER_HOME` (default `data/dagster_home`): the run shows in `dagster dev`'s UI
@@ -76,18 +79,29 @@ def _env(args: argparse.Namespace) -> None:
     os.environ.setdefault("DAGSTER_HOME", str(PROJECT_ROOT / "data" / "dagster_home"))
 
 
+DAGSTER_YAML = """\
+# Local instance (written by kzdw): runs, event logs and schedules in SQLite files beside this
+# one. Delete this first line to keep your own edits from being replaced.
+telemetry:
+  enabled: false
+concurrency:
+  pools:
+    # One slot per pool: the duckdb_warehouse pool admits one writer at a time.
+    default_limit: 1
+    # One queued run more may start its process and wait for the slot, so the next writer is
+    # ready the moment the slot frees instead of starting up then.
+    op_granularity_run_buffer: 1
+"""
+
+
 def ensure_dagster_home(home: Path) -> None:
-    """The instance folder with a dagster.yaml (without one Dagster warns on every start)."""
+    """The instance folder with kzdw's dagster.yaml, kept up to date unless edited by hand."""
     home.mkdir(parents=True, exist_ok=True)
     config = home / "dagster.yaml"
-    if not config.exists():
-        config.write_text(
-            "# Local instance: runs, event logs and schedules in SQLite files beside this one.\n"
-            "telemetry:\n  enabled: false\n"
-            "# One slot per pool: the duckdb_warehouse pool admits one writer at a time.\n"
-            "concurrency:\n  pools:\n    default_limit: 1\n",
-            encoding="utf-8",
-        )
+    current = config.read_text(encoding="utf-8") if config.exists() else None
+    managed = current is None or current.startswith("# Local instance")
+    if managed and current != DAGSTER_YAML:
+        config.write_text(DAGSTER_YAML, encoding="utf-8")
 
 
 def cmd_demo(args: argparse.Namespace) -> int:
@@ -395,6 +409,24 @@ def cmd_kpis(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_report(args: argparse.Namespace) -> int:
+    """The leadership report from the serving copy (never the live warehouse)."""
+    from orchestration.report import ChromiumNotFound, ReportDataError, build_report
+
+    serving = resolve(os.environ["KZDW_SERVING"])
+    try:
+        files = build_report(serving, Path(args.out).resolve() if args.out else None)
+    except ReportDataError as exc:
+        print(exc, file=sys.stderr)
+        return 2
+    except ChromiumNotFound as exc:
+        print(f"report.html and report.xlsx are written, the PDF is not: {exc}", file=sys.stderr)
+        return 1
+    for path in files.paths:
+        print(path)
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="kzdw", description=__doc__.split("\n")[0])
     parser.add_argument("--landing", help="landing folder (default $KZDW_LANDING_DIR)")
@@ -428,6 +460,27 @@ def main(argv: list[str] | None = None) -> int:
     dev = sub.add_parser("dev", help="start the Dagster UI and daemon on 127.0.0.1")
     dev.add_argument("--port", type=int, default=3000)
     dev.set_defaults(func=cmd_dev)
+
+    report = sub.add_parser("report", help="write the leadership report for the as-of date")
+    report.add_argument(
+        "--out", help="folder for report.html/.xlsx/.pdf (default data/reports/<as-of>/)"
+    )
+    report.set_defaults(func=cmd_report)
+
+    from orchestration import analysts
+
+    sql = sub.add_parser("sql", help="a SQL shell, read only, on the serving copy")
+    sql.add_argument("-c", dest="sql", metavar="SQL", help="run these statements and exit")
+    sql.add_argument("--csv", action="store_true", help="print results as CSV, every row")
+    sql.add_argument(
+        "--max-rows", type=int, default=analysts.DEFAULT_MAX_ROWS, help="rows shown per result"
+    )
+    sql.set_defaults(func=analysts.cmd_sql)
+
+    docs = sub.add_parser("docs", help="build the dbt docs site and serve it on 127.0.0.1")
+    docs.add_argument("--port", type=int, default=8080, help="port on 127.0.0.1 (default 8080)")
+    docs.add_argument("--out", help="site folder (default dbt_project/target/docs)")
+    docs.set_defaults(func=analysts.cmd_docs)
 
     args = parser.parse_args(argv)
     _env(args)

@@ -85,3 +85,16 @@ class Deployment:
 @pytest.fixture
 def deployment(tmp_path) -> Deployment:
     return Deployment(tmp_path)
+
+
+@pytest.fixture(scope="session")
+def demo(tmp_path_factory) -> tuple[Deployment, str]:
+    """The demo landing set built once (`kzdw demo`, then `kzdw run`, ~90 s) and shared by
+    every test that reads it: (deployment, output of `kzdw run`). Tests only read it (the
+    warehouse, the serving copy) and write anything of their own under their own tmp paths."""
+    deployment = Deployment(tmp_path_factory.mktemp("demo"))
+    made = deployment.kzdw("demo")
+    assert made.returncode == 0, made.output
+    run = deployment.kzdw("run")
+    assert run.returncode == 0, run.output
+    return deployment, run.output

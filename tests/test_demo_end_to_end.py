@@ -40,16 +40,8 @@ TARGETS_2023 = {
 }
 
 
-@pytest.fixture(scope="module")
-def demo(tmp_path_factory):
-    from tests.conftest import Deployment
-
-    deployment = Deployment(tmp_path_factory.mktemp("demo"))
-    made = deployment.kzdw("demo")
-    assert made.returncode == 0, made.output
-    run = deployment.kzdw("run")
-    assert run.returncode == 0, run.output
-    return deployment, run.output
+# `demo` (tests/conftest.py): the demo built once per session, shared with the report and
+# analyst-query tests.
 
 
 def test_2022_kpis_reproduce_the_published_figures(demo):
@@ -82,6 +74,36 @@ def test_2023_targets_and_as_of(demo):
     # The one check that does not pass is the warning on an item code missing from the
     # catalogue, which the demo plants on purpose: it is reported, not counted as a failure.
     assert re.search(r"checks: \d+ passed, 1 warned, 0 failed", output), output[-2000:]
+
+
+def test_2023_scorecard_shows_progress_against_the_article_s_targets(demo):
+    deployment, _ = demo
+    rows = {
+        code: rest
+        for code, *rest in deployment.query(
+            "select kpi_code, year, as_of, value_to_date, target, share_of_target, status, "
+            "status_reason from marts.kpi_scorecard"
+        )
+    }
+    # One row per KPI with a 2023 target, no other.
+    targeted = deployment.query(
+        "select kpi_code from marts.kpi_values where period_type = 'year' "
+        "and period_start = date '2023-01-01' and target is not null"
+    )
+    assert set(rows) == {code for (code,) in targeted}
+    # The article's targets, and what the demo has achieved by 30 June 2023.
+    achieved = {
+        "projects_signed": (28, 70),
+        "contract_investment_signed": (159.8, 400),
+        "projects_started": (20, 50),
+        "projects_in_production": (16, 40),
+    }
+    for code, (value, target) in achieved.items():
+        year, as_of, got, got_target, share, status, reason = rows[code]
+        assert (year, as_of, got_target) == (2023, date(2023, 6, 30), target), code
+        assert got == pytest.approx(value) and share == pytest.approx(value / target), code
+        assert status in ("达标", "预警", "落后"), code
+        assert reason.startswith("截至2023年6月30日完成"), reason
 
 
 def test_audit_accounts_for_every_file_and_row(demo):

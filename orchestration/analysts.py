@@ -1,0 +1,385 @@
+"""Tools for analysts: `kzdw sql` and `kzdw docs`, both on the serving copy.
+
+`kzdw sql` is a SQL shell opened read only on the serving copy (`$KZDW_SERVING`). It runs on the
+project's own `duckdb` package rather than the DuckDB CLI: the warehouse file is written by
+DuckDB 2.0 (storage version v2.0.0+), and the newest `duckdb-cli` on PyPI (1.5.6) refuses to
+open it ("can only read versions between 64 and 68"). The shell reads with the same engine
+that writes, so the two cannot drift apart.
+
+`kzdw docs` runs `dbt docs generate` with the profile's `serving` target, which opens the
+serving copy with DuckDB's READ_ONLY access mode: the catalogue never waits for, nor blocks, a
+build holding the live warehouse. The site goes to its own target folder, so the manifest that
+Dagster loads from `dbt_project/target` is left alone, and is served on 127.0.0.1.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import csv
+import functools
+import http.server
+import os
+import shutil
+import subprocess
+import sys
+from collections.abc import Callable
+from datetime import datetime
+from pathlib import Path
+from typing import TextIO
+
+import duckdb
+
+from orchestration.lib.settings import PROJECT_ROOT, resolve
+
+DBT_PROJECT_DIR = PROJECT_ROOT / "dbt_project"
+DOCS_TARGET = DBT_PROJECT_DIR / "target" / "docs"
+HISTORY_FILE = Path.home() / ".kzdw_sql_history"
+DEFAULT_MAX_ROWS = 40
+
+# Statements whose result is rows to show; the others (SET, ATTACH, CREATE TEMP ...) print
+# nothing when they succeed, as in the DuckDB CLI.
+ROW_STATEMENTS = {
+    duckdb.StatementType.SELECT,
+    duckdb.StatementType.PRAGMA,
+    duckdb.StatementType.EXPLAIN,
+    duckdb.StatementType.CALL,
+    duckdb.StatementType.EXECUTE,
+}
+
+HELP = """\
+Statements end with ';' and may span several lines. Commands:
+  .tables [PATTERN]   tables and views, schema-qualified (PATTERN as in ILIKE, e.g. %kpi%)
+  .schema TABLE       the columns of a table or view
+  .maxrows N          rows shown per result (now {max_rows})
+  .help               this text
+  .quit / .exit       leave (or Ctrl-D)
+The serving copy is read only. Scratch tables: `create temp table t as ...`, or
+`attach 'scratch.duckdb' as scratch (read_write);`. Examples: docs/analysts.md."""
+
+
+def serving_path() -> Path:
+    return resolve(os.environ["KZDW_SERVING"])
+
+
+def missing_serving_message(path: Path) -> str:
+    return (
+        f"no serving copy at {path} yet: run `kzdw run` (it builds the warehouse and publishes "
+        "this read-only copy once the blocking checks pass), or set KZDW_SERVING to a copy"
+    )
+
+
+def open_read_only(path: Path) -> duckdb.DuckDBPyConnection:
+    return duckdb.connect(str(path), read_only=True)
+
+
+def statement_complete(text: str) -> bool:
+    """True when the text ends with a ';' outside quotes and comments (the shell then runs
+    it); a ';' inside a string or a comment does not end a statement."""
+    ended = False
+    i, n = 0, len(text)
+    while i < n:
+        ch = text[i]
+        if ch in "'\"":
+            close = text.find(ch, i + 1)
+            # Doubled quotes inside a literal are found as the end and the start of another.
+            if close < 0:
+                return False
+            i = close + 1
+            ended = False
+            continue
+        if text.startswith("--", i):
+            newline = text.find("\n", i)
+            i = n if newline < 0 else newline
+            continue
+        if text.startswith("/*", i):
+            close = text.find("*/", i + 2)
+            if close < 0:
+                return False
+            i = close + 2
+            continue
+        if ch == ";":
+            ended = True
+        elif not ch.isspace():
+            ended = False
+        i += 1
+    return ended
+
+
+def _terminal_width() -> int:
+    return shutil.get_terminal_size((160, 24)).columns
+
+
+def write_csv(rel: duckdb.DuckDBPyRelation, out: TextIO) -> None:
+    writer = csv.writer(out, lineterminator="\n")
+    writer.writerow(rel.columns)
+    writer.writerows(rel.fetchall())
+
+
+def run_statements(
+    con: duckdb.DuckDBPyConnection,
+    sql: str,
+    *,
+    as_csv: bool = False,
+    max_rows: int = DEFAULT_MAX_ROWS,
+    out: TextIO | None = None,
+    err: TextIO | None = None,
+) -> bool:
+    """Run every statement of `sql` in order, printing each result; stop at the first error
+    (printed to `err`). Returns whether all of them ran."""
+    out = out or sys.stdout
+    err = err or sys.stderr
+    try:
+        statements = con.extract_statements(sql)
+        for statement in statements:
+            if statement.type not in ROW_STATEMENTS:
+                con.execute(statement.query)
+                continue
+            rel = con.sql(statement.query)
+            if as_csv:
+                write_csv(rel, out)
+            else:
+                show(rel, max_rows, out)
+    except duckdb.Error as exc:
+        print(f"Error: {exc}", file=err)
+        return False
+    return True
+
+
+def show(rel: duckdb.DuckDBPyRelation, max_rows: int, out: TextIO | None = None) -> None:
+    """DuckDB's own table rendering, as its CLI draws it, as wide as the terminal."""
+    with contextlib.redirect_stdout(out or sys.stdout):
+        rel.show(max_rows=max_rows, max_width=_terminal_width())
+
+
+class Shell:
+    """The interactive loop: statements until ';', dot commands, history and Tab completion."""
+
+    prompt = "kzdw> "
+    continuation = "  ...> "
+
+    def __init__(self, con: duckdb.DuckDBPyConnection, path: Path) -> None:
+        self.con = con
+        self.path = path
+        self.max_rows = DEFAULT_MAX_ROWS
+        self.commands: dict[str, Callable[[str], bool]] = {
+            ".help": self._help,
+            ".tables": self._tables,
+            ".schema": self._schema,
+            ".maxrows": self._maxrows,
+            ".quit": lambda _: False,
+            ".exit": lambda _: False,
+        }
+
+    def banner(self) -> str:
+        published = datetime.fromtimestamp(self.path.stat().st_mtime).strftime("%Y-%m-%d %H:%M")
+        lines = [
+            f"kzdw sql: DuckDB {duckdb.__version__}, read only on {self.path}",
+            f"published {published}" + self._as_of_note(),
+            "End each statement with ';'. .help for commands, .quit or Ctrl-D to leave.",
+        ]
+        return "\n".join(lines)
+
+    def _as_of_note(self) -> str:
+        try:
+            as_of = self.con.execute("select max(as_of) from marts.kpi_values").fetchone()[0]
+        except duckdb.Error:
+            return ""
+        return f", KPIs as of {as_of}" if as_of else ""
+
+    def _help(self, _: str) -> bool:
+        print(HELP.format(max_rows=self.max_rows))
+        return True
+
+    def _tables(self, pattern: str) -> bool:
+        rel = self.con.sql(
+            "select table_schema || '.' || table_name as name, lower(table_type) as type "
+            "from information_schema.tables "
+            "where table_catalog = current_database() and (table_schema || '.' || table_name) "
+            "ilike ? order by table_schema, table_name",
+            params=[pattern.strip() or "%"],
+        )
+        show(rel, 10_000)
+        return True
+
+    def _schema(self, table: str) -> bool:
+        if not table.strip():
+            print("usage: .schema TABLE   (e.g. .schema marts.kpi_values)")
+            return True
+        run_statements(self.con, f"describe {table.strip()}", max_rows=10_000)
+        return True
+
+    def _maxrows(self, value: str) -> bool:
+        try:
+            self.max_rows = max(int(value), 1)
+        except ValueError:
+            print(f"usage: .maxrows N   (now {self.max_rows})")
+        return True
+
+    def command(self, line: str) -> bool:
+        """Run a dot command; False when the shell should end."""
+        name, _, rest = line.strip().partition(" ")
+        handler = self.commands.get(name)
+        if handler is None:
+            print(f"unknown command {name}: .help lists them")
+            return True
+        return handler(rest)
+
+    def _names(self) -> list[str]:
+        rows = self.con.execute(
+            "select table_schema || '.' || table_name, table_name, column_name "
+            "from information_schema.columns where table_catalog = current_database()"
+        ).fetchall()
+        return sorted({name for row in rows for name in row} | set(self.commands))
+
+    def _setup_readline(self) -> Callable[[], None]:
+        try:
+            import readline
+        except ImportError:  # not every Python has it; the shell works without
+            return lambda: None
+        names = self._names()
+
+        def complete(text: str, state: int) -> str | None:
+            matches = [n for n in names if n.lower().startswith(text.lower())]
+            return matches[state] if state < len(matches) else None
+
+        readline.set_completer(complete)
+        readline.set_completer_delims(" \t\n(),;=<>'\"")
+        readline.parse_and_bind("tab: complete")
+        if HISTORY_FILE.exists():
+            try:
+                readline.read_history_file(HISTORY_FILE)
+            except OSError:
+                pass
+
+        def save() -> None:
+            try:
+                readline.set_history_length(2000)
+                readline.write_history_file(HISTORY_FILE)
+            except OSError:
+                pass
+
+        return save
+
+    def loop(self) -> int:
+        print(self.banner())
+        save_history = self._setup_readline()
+        buffer: list[str] = []
+        try:
+            while True:
+                try:
+                    line = input(self.continuation if buffer else self.prompt)
+                except KeyboardInterrupt:  # Ctrl-C while typing drops the statement
+                    print()
+                    buffer.clear()
+                    continue
+                except EOFError:
+                    print()
+                    return 0
+                if not buffer and line.strip().startswith("."):
+                    if not self.command(line):
+                        return 0
+                    continue
+                buffer.append(line)
+                text = "\n".join(buffer)
+                if not text.strip():
+                    buffer.clear()
+                elif statement_complete(text):
+                    buffer.clear()
+                    try:
+                        run_statements(self.con, text, max_rows=self.max_rows)
+                    except KeyboardInterrupt:
+                        self.con.interrupt()
+                        print("interrupted")
+        finally:
+            save_history()
+
+
+def cmd_sql(args) -> int:
+    """`kzdw sql [-c SQL] [--csv] [--max-rows N]`."""
+    path = serving_path()
+    if not path.exists():
+        print(missing_serving_message(path), file=sys.stderr)
+        return 2
+    con = open_read_only(path)
+    try:
+        if args.sql is not None:
+            ok = run_statements(con, args.sql, as_csv=args.csv, max_rows=args.max_rows)
+            return 0 if ok else 1
+        if not sys.stdin.isatty():
+            # Statements piped in (`kzdw sql < query.sql`) run as a script.
+            ok = run_statements(con, sys.stdin.read(), as_csv=args.csv, max_rows=args.max_rows)
+            return 0 if ok else 1
+        return Shell(con, path).loop()
+    finally:
+        con.close()
+
+
+def dbt_executable() -> str:
+    """The dbt installed beside this interpreter, so that no activated venv is needed."""
+    return shutil.which("dbt", path=str(Path(sys.executable).parent)) or "dbt"
+
+
+def generate_docs(serving: Path, target: Path) -> subprocess.CompletedProcess:
+    """`dbt docs generate` from the serving copy, read only, into `target`."""
+    target.mkdir(parents=True, exist_ok=True)
+    cmd = [
+        dbt_executable(),
+        "docs",
+        "generate",
+        "--project-dir",
+        str(DBT_PROJECT_DIR),
+        "--profiles-dir",
+        str(DBT_PROJECT_DIR),
+        "--target",
+        "serving",
+        "--target-path",
+        str(target),
+        "--log-path",
+        str(target / "logs"),
+    ]
+    return subprocess.run(
+        cmd,
+        cwd=DBT_PROJECT_DIR,
+        env={**os.environ, "KZDW_SERVING": str(serving)},
+        capture_output=True,
+        text=True,
+    )
+
+
+class _QuietHandler(http.server.SimpleHTTPRequestHandler):
+    def log_message(self, format: str, *args: object) -> None:
+        pass
+
+
+def docs_server(directory: Path, port: int) -> http.server.ThreadingHTTPServer:
+    """A static server of the docs site, bound to 127.0.0.1 only."""
+    handler = functools.partial(_QuietHandler, directory=str(directory))
+    return http.server.ThreadingHTTPServer(("127.0.0.1", port), handler)
+
+
+def cmd_docs(args) -> int:
+    """`kzdw docs [--port 8080] [--out DIR]`: generate the dbt docs site and serve it."""
+    path = serving_path()
+    if not path.exists():
+        print(missing_serving_message(path), file=sys.stderr)
+        return 2
+    target = Path(args.out).resolve() if args.out else DOCS_TARGET
+    print(f"dbt docs generate on {path} (read only) into {target}", flush=True)
+    result = generate_docs(path, target)
+    if result.returncode != 0:
+        print(result.stdout[-4000:] + result.stderr[-4000:], file=sys.stderr)
+        print("dbt docs generate failed: see the output above", file=sys.stderr)
+        return 1
+    try:
+        server = docs_server(target, args.port)
+    except OSError as exc:
+        print(f"cannot serve on 127.0.0.1:{args.port}: {exc}; try --port N", file=sys.stderr)
+        return 2
+    print(f"dbt docs on http://127.0.0.1:{server.server_address[1]}/ (Ctrl-C to stop)", flush=True)
+    try:
+        server.serve_forever()
+    except KeyboardInterrupt:
+        print()
+    finally:
+        server.server_close()
+    return 0

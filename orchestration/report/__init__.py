@@ -1,0 +1,80 @@
+"""The leadership report (领导报告): the KPI marts of the serving copy as a self-contained HTML
+page in Chinese, an Excel workbook and a PDF of the page.
+
+`build_report` writes `report.html`, `report.xlsx` and `report.pdf` into
+`reports/<as-of>/` beside the serving copy's folder (`data/reports/<as-of>/` with the default
+settings), or into the folder given.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from datetime import date
+from pathlib import Path
+
+from orchestration.report.data import ReportData, ReportDataError, load_report_data
+from orchestration.report.excel import write_workbook
+from orchestration.report.html import current_revisions, render_html
+from orchestration.report.pdf import ChromiumNotFound, print_pdf
+
+__all__ = [
+    "ChromiumNotFound",
+    "ReportDataError",
+    "ReportFiles",
+    "build_report",
+    "default_out_dir",
+]
+
+
+@dataclass(frozen=True)
+class ReportFiles:
+    html: Path
+    xlsx: Path
+    pdf: Path
+    as_of: date
+    data: ReportData
+
+    @property
+    def paths(self) -> tuple[Path, Path, Path]:
+        return self.html, self.xlsx, self.pdf
+
+
+def default_out_dir(serving: Path, as_of: date) -> Path:
+    """`<root>/reports/<as-of>/` where the serving copy is `<root>/serving/<file>`: reports
+    stay with the deployment whose figures they show (data/reports/<as-of>/ by default)."""
+    return serving.resolve().parent.parent / "reports" / as_of.isoformat()
+
+
+def _replace(path: Path, write) -> None:
+    """Write beside the target and rename over it: a reader never opens half a file."""
+    partial = path.with_name(f".{path.name}.{os.getpid()}.partial")
+    write(partial)
+    partial.replace(path)
+
+
+def build_report(serving: Path, out_dir: Path | None = None) -> ReportFiles:
+    """Read the serving copy and write the three files. The HTML and the workbook are written
+    before the PDF, so a missing Chromium (ChromiumNotFound) still leaves them in place."""
+    data = load_report_data(serving)
+    out = out_dir if out_dir is not None else default_out_dir(serving, data.as_of)
+    out.mkdir(parents=True, exist_ok=True)
+    html, xlsx, pdf = out / "report.html", out / "report.xlsx", out / "report.pdf"
+    page = render_html(data)
+    _replace(html, lambda p: p.write_text(page, encoding="utf-8"))
+    _replace(xlsx, lambda p: write_workbook(data, p))
+    print_pdf(html, pdf)
+    return ReportFiles(html=html, xlsx=xlsx, pdf=pdf, as_of=data.as_of, data=data)
+
+
+def summary(files: ReportFiles) -> dict[str, object]:
+    """Figures about the report for logs and asset metadata."""
+    statuses = [row.get("status") for row in files.data.scorecard]
+    return {
+        "as_of": files.as_of.isoformat(),
+        "targets": len(statuses),
+        "targets_met": statuses.count("达标"),
+        "targets_warning": statuses.count("预警"),
+        "targets_behind": statuses.count("落后"),
+        "revisions_this_period": len(current_revisions(files.data)),
+    }

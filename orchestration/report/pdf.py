@@ -1,0 +1,74 @@
+"""Headless Chromium: prints the report's HTML to PDF (and, for tests, screenshots and the
+rendered DOM). The Debian packages `chromium` and `fonts-noto-cjk` are installed by
+`scripts/install-system-packages.sh` (`make setup`)."""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+import tempfile
+from pathlib import Path
+
+CHROMIUM_NAMES = ("chromium", "chromium-browser")
+INSTALL_HINT = (
+    "install the Debian/Ubuntu package `chromium` (and `fonts-noto-cjk` for Chinese glyphs): "
+    "`sudo apt-get install chromium fonts-noto-cjk`, or run `make setup`, which calls "
+    "scripts/install-system-packages.sh"
+)
+
+
+class ChromiumNotFound(RuntimeError):
+    """No Chromium binary on PATH."""
+
+
+def find_chromium() -> str:
+    for name in CHROMIUM_NAMES:
+        found = shutil.which(name)
+        if found:
+            return found
+    raise ChromiumNotFound(
+        f"headless Chromium is needed to print the report to PDF, and neither "
+        f"{' nor '.join(CHROMIUM_NAMES)} is on PATH: {INSTALL_HINT}"
+    )
+
+
+def run_chromium(args: list[str], timeout: float = 180.0) -> subprocess.CompletedProcess:
+    """Chromium headless with a throw-away profile: runs in parallel with other instances,
+    as root in a container (--no-sandbox), without a GPU."""
+    binary = find_chromium()
+    with tempfile.TemporaryDirectory(prefix="kzdw-chromium-") as profile:
+        cmd = [
+            binary,
+            "--headless",
+            "--no-sandbox",
+            "--disable-gpu",
+            "--disable-dev-shm-usage",
+            "--no-first-run",
+            "--no-default-browser-check",
+            "--hide-scrollbars",
+            f"--user-data-dir={profile}",
+            *args,
+        ]
+        return subprocess.run(cmd, capture_output=True, text=True, timeout=timeout)
+
+
+def print_pdf(html: Path, pdf: Path) -> Path:
+    """Print the page to PDF as Chromium's print dialog would, with the page's own @page size
+    and margins and no browser header or footer."""
+    pdf.parent.mkdir(parents=True, exist_ok=True)
+    partial = pdf.with_name(f".{pdf.name}.partial")
+    partial.unlink(missing_ok=True)
+    proc = run_chromium(
+        [
+            f"--print-to-pdf={partial}",
+            "--no-pdf-header-footer",
+            html.resolve().as_uri(),
+        ]
+    )
+    if not partial.exists() or partial.stat().st_size == 0:
+        raise RuntimeError(
+            f"Chromium did not print {html} to PDF (exit {proc.returncode}): "
+            f"{proc.stderr.strip()[-1500:]}"
+        )
+    partial.replace(pdf)
+    return pdf

@@ -1,0 +1,43 @@
+#!/usr/bin/env bash
+# System packages the leadership report needs: headless Chromium prints report.pdf, Noto CJK
+# fonts give it Chinese glyphs (without them Chinese prints as boxes), poppler-utils lets the
+# tests read the PDF back. Does nothing when they are already there; otherwise installs them
+# with apt-get, as root or through sudo; otherwise says what to install and stops.
+set -euo pipefail
+
+missing=()
+if ! command -v chromium >/dev/null 2>&1 && ! command -v chromium-browser >/dev/null 2>&1; then
+    missing+=(chromium)
+fi
+if ! command -v fc-list >/dev/null 2>&1 || [ -z "$(fc-list :lang=zh family 2>/dev/null)" ]; then
+    missing+=(fonts-noto-cjk)
+fi
+if ! command -v pdftotext >/dev/null 2>&1; then
+    missing+=(poppler-utils)
+fi
+
+if [ ${#missing[@]} -eq 0 ]; then
+    exit 0
+fi
+
+echo "installing system packages for the report: ${missing[*]}"
+if ! command -v apt-get >/dev/null 2>&1; then
+    echo "no apt-get here: install ${missing[*]} (Chromium, Noto Sans CJK SC fonts, poppler)" \
+        "with this system's package manager, then run make setup again" >&2
+    exit 1
+fi
+if [ "$(id -u)" -eq 0 ]; then
+    as_root=()
+elif command -v sudo >/dev/null 2>&1 && sudo -n true 2>/dev/null; then
+    as_root=(sudo -n)
+else
+    echo "not root and no password-less sudo: run" \
+        "'sudo apt-get install -y ${missing[*]}', then make setup again" >&2
+    exit 1
+fi
+export DEBIAN_FRONTEND=noninteractive
+${as_root[@]+"${as_root[@]}"} apt-get update -qq
+${as_root[@]+"${as_root[@]}"} apt-get install -y -qq --no-install-recommends "${missing[@]}"
+if command -v fc-cache >/dev/null 2>&1; then
+    ${as_root[@]+"${as_root[@]}"} fc-cache -f >/dev/null
+fi
