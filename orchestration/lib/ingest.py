@@ -41,34 +41,58 @@ def _batch_frame(warehouse: WarehouseResource, source: Source, load_ids: list[in
         con.close()
 
 
-def _suite_result(source: Source, warehouse: WarehouseResource, loaded_ids: list[int]):
+def shape_check_name(source: Source) -> str:
+    return f"{source.name}_batch_shape"
+
+
+def _suite_results(
+    source: Source, warehouse: WarehouseResource, loaded_ids: list[int]
+) -> list[dg.AssetCheckResult]:
+    """One run of the source's suite, reported as two checks: the contract expectations
+    (critical: blocking, an error stops the build and automation) and the shape expectations
+    (volumes, distributions: a warning that lets the data travel on)."""
     if not loaded_ids:
-        return dg.AssetCheckResult(
-            check_name=suite_check_name(source),
-            passed=True,
-            description="no rows loaded in this run: nothing to validate",
-            metadata={"rows_in_batch": 0},
-        )
+        return [
+            dg.AssetCheckResult(
+                check_name=name,
+                passed=True,
+                description="no rows loaded in this run: nothing to validate",
+                metadata={"rows_in_batch": 0},
+            )
+            for name in (suite_check_name(source), shape_check_name(source))
+        ]
     from expectations.runner import run_suite
 
     progress_log.info("%s: Great Expectations suite on the loaded batch", source.name)
     frame, n = _batch_frame(warehouse, source, loaded_ids)
     suite = import_module(f"expectations.{source.name}").build_suite()
     outcome = run_suite(suite, frame)
-    return dg.AssetCheckResult(
-        check_name=suite_check_name(source),
-        passed=outcome.success,
-        severity=dg.AssetCheckSeverity.WARN
-        if outcome.critical_success
-        else dg.AssetCheckSeverity.ERROR,
-        description=outcome.summary(),
-        metadata={
-            "rows_in_batch": n,
-            "rows_validated": outcome.rows,
-            "expectations": outcome.evaluated,
-            "failed": len(outcome.failures),
-        },
-    )
+    metadata = {"rows_in_batch": n, "rows_validated": outcome.rows}
+    results = []
+    for name, critical, severity in (
+        (suite_check_name(source), True, dg.AssetCheckSeverity.ERROR),
+        (shape_check_name(source), False, dg.AssetCheckSeverity.WARN),
+    ):
+        failures = [f for f in outcome.failures if f["critical"] == critical]
+        kind = "contract" if critical else "shape"
+        description = (
+            f"{outcome.suite}: every {kind} expectation met on {outcome.rows:,} rows"
+            if not failures
+            else "\n".join(
+                [f"{outcome.suite}: {len(failures)} {kind} expectation(s) failed"]
+                + [f"- {f['expectation']}: {f['detail']}" for f in failures]
+            )
+        )
+        results.append(
+            dg.AssetCheckResult(
+                check_name=name,
+                passed=not failures,
+                severity=severity,
+                description=description,
+                metadata={**metadata, "failed": len(failures)},
+            )
+        )
+    return results
 
 
 def _reconcile(con, source: Source, results: list[FileLoad]) -> dg.AssetCheckResult:
@@ -126,8 +150,16 @@ def build_raw_asset(source: Source) -> dg.AssetsDefinition:
                 asset=key,
                 blocking=True,
                 description=f"Great Expectations suite expectations/{source.name}.py on the "
-                "rows loaded in this run: contract expectations are critical (error, blocks "
-                "the build), shape expectations warn.",
+                "rows loaded in this run, its contract (critical) expectations: a failure is "
+                "an error and blocks everything downstream.",
+            ),
+            dg.AssetCheckSpec(
+                shape_check_name(source),
+                asset=key,
+                blocking=False,
+                description=f"Great Expectations suite expectations/{source.name}.py on the "
+                "rows loaded in this run, its shape expectations (volumes, distributions, "
+                "completeness): a failure is a warning to look at, not a stop.",
             ),
         ],
     )
@@ -173,7 +205,7 @@ def build_raw_asset(source: Source) -> dg.AssetsDefinition:
         finally:
             con.close()
         loaded_ids = [r.load_id for r in results if r.status == "loaded" and r.rows_loaded]
-        suite_result = _suite_result(source, warehouse, loaded_ids)
+        suite_results = _suite_results(source, warehouse, loaded_ids)
         statuses = ("loaded", "duplicate", "set_aside")
         counts = {s: sum(r.status == s for r in results) for s in statuses}
         return dg.MaterializeResult(
@@ -187,7 +219,7 @@ def build_raw_asset(source: Source) -> dg.AssetsDefinition:
                 "load_ids": dg.MetadataValue.json([r.load_id for r in results]),
                 "files_moved": dg.MetadataValue.json([str(t) for _, t in settled]),
             },
-            check_results=[reconcile, suite_result],
+            check_results=[reconcile, *suite_results],
         )
 
     _raw_asset.__name__ = source.name

@@ -50,6 +50,10 @@ def test_raw_assets_are_grouped_by_source_and_carry_blocking_checks(defs):
         specs = {s.name: s for s in node.assets_def.check_specs}
         assert specs[f"{source}_files_reconcile"].blocking
         assert specs[f"{source}_batch_meets_suite"].blocking
+        # Shape warnings must not stop automation (which waits on failed blocking checks).
+        assert not specs[f"{source}_batch_shape"].blocking
+        separate = {s.name: s for c in defs.asset_checks for s in c.check_specs}
+        assert not separate[f"{source}_is_fresh"].blocking
     staging = graph.get(dg.AssetKey(["staging", "stg_permit_cases__cases"]))
     assert staging.group_name == "permit_cases"
 
