@@ -65,6 +65,23 @@ def _say(msg: str) -> None:
     print(f"[{time.strftime('%H:%M:%S')}] {msg}", flush=True)
 
 
+def load_dotenv(path: Path) -> dict[str, str]:
+    """`KEY=VALUE` lines of a `.env` file put into the environment where not already set:
+    a variable set in the environment wins over `.env`, which wins over the defaults."""
+    applied = {}
+    if not path.is_file():
+        return applied
+    for line in path.read_text(encoding="utf-8").splitlines():
+        line = line.strip()
+        if not line or line.startswith("#") or "=" not in line:
+            continue
+        key, value = (part.strip() for part in line.split("=", 1))
+        value = value.strip("'\"")
+        if key not in os.environ:
+            os.environ[key] = applied[key] = value
+    return applied
+
+
 def _env(args: argparse.Namespace) -> None:
     if getattr(args, "landing", None):
         os.environ["KZDW_LANDING_DIR"] = str(Path(args.landing).resolve())
@@ -75,6 +92,7 @@ def _env(args: argparse.Namespace) -> None:
         os.environ.setdefault("KZDW_SERVING", str(serving))
     if getattr(args, "as_of", None) is not None:
         os.environ["KZDW_AS_OF"] = args.as_of
+    load_dotenv(PROJECT_ROOT / ".env")
     apply_defaults()
     os.environ.setdefault("DAGSTER_HOME", str(PROJECT_ROOT / "data" / "dagster_home"))
 
@@ -382,7 +400,9 @@ def cmd_replay(args: argparse.Namespace) -> int:
 
 def cmd_dev(args: argparse.Namespace) -> int:
     """`dagster dev` on this project's workspace, bound to 127.0.0.1, same settings as `run`."""
-    ensure_dagster_home(Path(os.environ["DAGSTER_HOME"]))
+    home = Path(os.environ["DAGSTER_HOME"]).resolve()
+    os.environ["DAGSTER_HOME"] = str(home)
+    ensure_dagster_home(home)
     dagster = Path(sys.executable).parent / "dagster"
     cmd = [
         str(dagster),
@@ -395,7 +415,10 @@ def cmd_dev(args: argparse.Namespace) -> int:
         str(args.port),
     ]
     _say(f"Dagster UI on http://127.0.0.1:{args.port} (instance {os.environ['DAGSTER_HOME']})")
-    os.chdir(PROJECT_ROOT)
+    # `dagster dev` loads a `.env` from its working directory over the environment; `.env`
+    # was read above with the environment taking precedence, so start it where there is none
+    # (the project is installed in the environment: the code location imports from anywhere).
+    os.chdir(home)
     os.execv(cmd[0], cmd)
     return 0
 

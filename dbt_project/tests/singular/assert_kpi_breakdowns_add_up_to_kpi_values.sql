@@ -1,7 +1,7 @@
 -- Every split of kpi_breakdowns adds up to kpi_values, for every period and every dimension
 -- the KPI is split by: counts and sums add up; an average or share, weighted by the
 -- cases_completed of the same split, gives the KPI's value (NULL where no case completed).
--- A split missing for a period is returned too. Returns the offending (kpi, period,
+-- A split missing for a period where the KPI is not 0 is returned too. Returns the offending (kpi, period,
 -- dimension) rows.
 with
 
@@ -104,7 +104,8 @@ compared as (
 
 )
 
+-- A split may be absent where there is nothing to split (a source with no rows yet).
 select *
 from compared
-where is_present is null
-    or {{ kpi_value_changed('breakdown_total', 'kpi_value') }}
+where (is_present is null and coalesce(kpi_value, 0) <> 0)
+    or (is_present and {{ kpi_value_changed('breakdown_total', 'kpi_value') }})
