@@ -12,28 +12,36 @@ repeated file is not fresh data). Times are Asia/Shanghai, like everything in th
 
 from __future__ import annotations
 
+import csv
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
+from functools import lru_cache
 from zoneinfo import ZoneInfo
 
 import dagster as dg
 
 from orchestration.lib.settings import WAREHOUSE_POOL, WarehouseResource
+from sources.calendar import DAYS_FILE
 from sources.contracts import SOURCES, Source
 
 TZ = ZoneInfo("Asia/Shanghai")
 
 
-def is_working_day(day: date) -> bool:
-    """China's official calendar (holidays and make-up working days) where the
-    chinesecalendar package covers the year; Monday to Friday beyond it."""
-    import chinese_calendar
+@lru_cache(maxsize=1)
+def _calendar_exceptions() -> dict[date, bool]:
+    """The warehouse's own calendar (dbt seed cn_calendar_days, which an operator extends):
+    holidays on weekdays and make-up working days at weekends."""
+    with DAYS_FILE.open(encoding="utf-8", newline="") as f:
+        return {
+            date.fromisoformat(row["calendar_date"]): row["day_type"] == "workday"
+            for row in csv.DictReader(f)
+        }
 
-    try:
-        return chinese_calendar.is_workday(day)
-    except NotImplementedError:
-        return day.weekday() < 5
+
+def is_working_day(day: date) -> bool:
+    """Working day by the same calendar the KPIs use; Monday to Friday where it says nothing."""
+    return _calendar_exceptions().get(day, day.weekday() < 5)
 
 
 @dataclass(frozen=True)
