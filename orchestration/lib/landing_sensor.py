@@ -1,13 +1,17 @@
 """A sensor per landing folder: a file that has stopped changing becomes a run that loads it.
 
-A file still being written is not picked up half-way: a file is ready when its size and
-modification time are the same on two ticks in a row (and names ending in .part, .tmp or
-.crdownload are never read, so a writer can also write under such a name and rename). The
-cursor holds what the last tick saw and which versions of which files runs were requested for.
+A file still being written is not picked up half-way: a file is ready when nothing has
+written to it for SETTLE_SECONDS, that is when its size and modification time are the same on
+two ticks in a row, or, on the tick that first sees it, when it was last modified at least
+SETTLE_SECONDS before (a file that was complete before it was moved in is taken at once).
+Names ending in .part, .tmp or .crdownload are never read, so a writer that may pause for
+longer mid-file writes under such a name and renames. The cursor holds what the last tick saw
+and which versions of which files runs were requested for.
 """
 
 import hashlib
 import json
+import time
 
 import dagster as dg
 
@@ -15,20 +19,30 @@ from orchestration.lib.settings import WarehouseResource
 from sources.contracts import Source
 from sources.loader import landing_files
 
-# Seconds between ticks; a file is loaded one to two intervals after its last write.
+# Seconds between ticks (the Dagster daemon's sensor loop runs every 5 s at most).
 SENSOR_INTERVAL_SECONDS = 5
+# Seconds without a write after which a file seen for the first time is taken as complete.
+SETTLE_SECONDS = 3
 
 
 def sensor_name(source: Source) -> str:
     return f"{source.name}_file_landed_sensor"
 
 
-def ready_files(cursor: str | None, now: dict[str, list[int]]) -> tuple[list[str], str]:
+def ready_files(
+    cursor: str | None, now: dict[str, list[int]], clock_ns: int | None = None
+) -> tuple[list[str], str]:
     """(files to load now, new cursor) from the previous cursor and the folder as it is now
-    ({file name: [size, mtime_ns]})."""
+    ({file name: [size, mtime_ns]}), at `clock_ns` (time.time_ns() when not given)."""
     state = json.loads(cursor) if cursor else {}
     seen, sent = state.get("seen", {}), state.get("sent", {})
-    ready = sorted(n for n, sig in now.items() if seen.get(n) == sig and sent.get(n) != sig)
+    settled_before = (time.time_ns() if clock_ns is None else clock_ns) - SETTLE_SECONDS * 10**9
+    ready = sorted(
+        n
+        for n, sig in now.items()
+        if sent.get(n) != sig
+        and (seen.get(n) == sig or (n not in seen and sig[1] <= settled_before))
+    )
     # Forget files that left the folder (loaded and archived), remember what was requested.
     sent = {n: sig for n, sig in sent.items() if n in now} | {n: now[n] for n in ready}
     return ready, json.dumps({"seen": now, "sent": sent}, sort_keys=True)
@@ -41,8 +55,9 @@ def build_landing_sensor(source: Source) -> dg.SensorDefinition:
         name=sensor_name(source),
         description=f"Watches the landing folder's {source.name}/ and requests a load of "
         f"raw.{source.name} when files there have stopped changing (same size and time on two "
-        "ticks). What depends on it (models, KPIs, checks, the serving copy) follows through "
-        "declarative automation (kzdw_automation_sensor).",
+        f"ticks, or untouched for {SETTLE_SECONDS} s when first seen). What depends on it "
+        "(models, KPIs, checks, the serving copy) follows through declarative automation "
+        "(kzdw_automation_sensor).",
         asset_selection=[raw_key],
         minimum_interval_seconds=SENSOR_INTERVAL_SECONDS,
         default_status=dg.DefaultSensorStatus.RUNNING,

@@ -443,10 +443,12 @@ FILES: list[tuple[str, str, list[Row]]] = [
 
 
 def insert_raw_rows(
-    con: duckdb.DuckDBPyConnection, files: list[tuple[str, str, list[Row]]]
+    con: duckdb.DuckDBPyConnection,
+    files: list[tuple[str, str, list[Row]]],
+    first_load_id: int = 1,
 ) -> None:
     """Append the rows to raw.<source> as the loader would, with lineage columns."""
-    for load_id, (source, file_name, rows) in enumerate(files, start=1):
+    for load_id, (source, file_name, rows) in enumerate(files, start=first_load_id):
         names = [name for name, _ in SOURCES[source].raw_schema()]
         loaded_at = dt.datetime(2023, 1, 10, 18, 0) + dt.timedelta(minutes=load_id)
         for row_number, row in enumerate(rows, start=1):

@@ -7,6 +7,7 @@ warehouse. The uncovered-calendar check reuses the first build's compiled SQL.
 
 from __future__ import annotations
 
+import datetime as dt
 import os
 import shutil
 import subprocess
@@ -18,7 +19,7 @@ import duckdb
 import pytest
 
 from sources.warehouse import ensure_schema
-from tests.dbt.raw_rows import FILES, insert_raw_rows
+from tests.dbt.raw_rows import FILES, Row, insert_raw_rows
 
 pytestmark = pytest.mark.slow
 
@@ -27,7 +28,7 @@ DBT = Path(sys.executable).with_name("dbt")
 
 
 def _dbt_build(
-    workdir: Path, warehouse: Path, *extra_args: str
+    workdir: Path, warehouse: Path, *extra_args: str, command: str = "build"
 ) -> subprocess.CompletedProcess[str]:
     env = {k: v for k, v in os.environ.items() if k != "KZDW_AS_OF"}
     env["KZDW_WAREHOUSE"] = str(warehouse)
@@ -35,7 +36,7 @@ def _dbt_build(
     return subprocess.run(
         [
             str(DBT),
-            "build",
+            command,
             "--project-dir",
             str(DBT_DIR),
             "--profiles-dir",
@@ -249,6 +250,129 @@ def test_a_deadline_past_the_calendar_fails_loudly(
     message = str(failure.value)
     assert "working-day calendar does not cover the dates after 2026-12-31" in message
     assert "case Z1" in message and "cn_calendar_days.csv" in message
+
+
+def _case(case_id: str, **fields: object) -> Row:
+    return dict(
+        case_id=case_id,
+        item_code="I1",
+        channel="全程网办",
+        intake="网上申报",
+        applicant_type="法人",
+        **fields,
+    )
+
+
+LATER_CASES: list[tuple[str, str, list[Row]]] = [
+    (
+        "permit_cases",
+        "cases_2022c.csv",
+        [
+            # C1 v3: a newer version (trips 0 -> 2): it replaces the stored one.
+            _case(
+                "C1",
+                submitted_at="2022-09-29 10:00:00",
+                accepted_at="2022-09-30 09:00:00",
+                completed_at="2022-10-08 16:00:00",
+                status="已办结",
+                trips=2,
+                promised_days=1,
+                updated_at="2022-10-09 08:00:00",
+            ),
+            # An older version of C3 than the stored one: C3 is reworked and stays as it was.
+            _case(
+                "C3",
+                submitted_at="2022-10-09 10:00:00",
+                accepted_at="2022-10-10 10:00:00",
+                status="已受理",
+                trips=0,
+                promised_days=2,
+                updated_at="2022-10-10 11:00:00",
+            ),
+            # A new case.
+            _case(
+                "C9",
+                submitted_at="2022-12-01 09:00:00",
+                status="已申请",
+                trips=0,
+                promised_days=3,
+                updated_at="2022-12-01 09:00:00",
+            ),
+        ],
+    )
+]
+
+CASE_COLUMNS = "case_id, status, trips, deadline_date, is_on_time, _load_id, deadline_calendar"
+
+
+def _cases(warehouse: Path) -> dict[str, tuple]:
+    con = duckdb.connect(str(warehouse), read_only=True)
+    try:
+        rows = con.execute(f"select {CASE_COLUMNS} from marts.fct_permit_cases").fetchall()
+    finally:
+        con.close()
+    return {row[0]: row[1:] for row in rows}
+
+
+def _execute(warehouse: Path, *statements: str) -> None:
+    con = duckdb.connect(str(warehouse))
+    try:
+        for statement in statements:
+            con.execute(statement)
+    finally:
+        con.close()
+
+
+def test_incremental_cases_match_a_full_rebuild(built: tuple[Path, Path], tmp_path: Path) -> None:
+    """fct_permit_cases reworks the cases with a version loaded since its last build, and all
+    of them when the calendar changed; either way it ends as a full rebuild would. C5 carries
+    a planted value (trips 99) that only a rework of C5 would undo."""
+    warehouse = tmp_path / "w.duckdb"
+    shutil.copyfile(built[1], warehouse)
+    before = _cases(warehouse)
+    con = duckdb.connect(str(warehouse))
+    try:
+        insert_raw_rows(con, LATER_CASES, first_load_id=len(FILES) + 1)
+    finally:
+        con.close()
+    plant = "update marts.fct_permit_cases set trips = 99 where case_id = 'C5'"
+    _execute(warehouse, plant)
+    models = ("--select", "dim_dates", "fct_permit_cases")
+
+    # New versions: C1 and C3 reworked, C9 added, C5 untouched.
+    result = _dbt_build(tmp_path, warehouse, *models, command="run")
+    assert result.returncode == 0, result.stdout[-6000:]
+    incremental = _cases(warehouse)
+    assert incremental["C1"][1:2] == (2,) and incremental["C1"][4] == len(FILES) + 1
+    assert incremental["C3"] == before["C3"]
+    assert incremental["C9"][:2] == ("已申请", 0)
+    assert incremental["C5"][1] == 99
+    result = _dbt_build(tmp_path, warehouse, *models, "--full-refresh", command="run")
+    assert result.returncode == 0, result.stdout[-6000:]
+    full = _cases(warehouse)
+    assert full["C5"] == before["C5"]
+    assert {k: v for k, v in incremental.items() if k != "C5"} == {
+        k: v for k, v in full.items() if k != "C5"
+    }
+
+    # 2022-10-08 is no longer a make-up working day: C6 (accepted 09-30, 1 working day,
+    # completed 10-09) had a deadline of 10-08 and was late; now it is due the make-up
+    # Sunday 10-09 and on time. Every case is reworked on the new calendar, C5 too.
+    _execute(
+        warehouse,
+        plant,
+        "delete from seeds.cn_calendar_days where calendar_date = date '2022-10-08'",
+    )
+    assert full["C6"][2:4] == (dt.date(2022, 10, 8), False)
+    result = _dbt_build(tmp_path, warehouse, *models, command="run")
+    assert result.returncode == 0, result.stdout[-6000:]
+    recalendared = _cases(warehouse)
+    assert recalendared["C6"][2:4] == (dt.date(2022, 10, 9), True)
+    assert recalendared["C5"][1] == full["C5"][1] != 99
+    assert {v[-1] for v in recalendared.values()} != {v[-1] for v in full.values()}
+    result = _dbt_build(tmp_path, warehouse, *models, "--full-refresh", command="run")
+    assert result.returncode == 0, result.stdout[-6000:]
+    assert _cases(warehouse) == recalendared
 
 
 def test_build_passes_on_an_empty_warehouse(tmp_path: Path) -> None:

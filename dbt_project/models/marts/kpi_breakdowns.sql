@@ -169,23 +169,35 @@ project_values as (
 
 -- ---------------------------------------------------------------- government-service cases
 
--- A case's department is that of its service item in the current catalogue; a code the
--- catalogue lacks has none.
-case_dimensions as (
+-- Cases are first summed by completion day, department and intake (a case not completed has
+-- no day, but its department and intake still name dimension values), so the rest runs on
+-- those sums, not on every case. A case's department is that of its service item in the
+-- current catalogue; a code the catalogue lacks has none.
+cases_by_day as (
 
     select
-        case_id,
-        dimension,
-        dimension_value,
-    from (
-        select
-            cases.case_id,
-            coalesce(items.department, '(未填)') as department,
-            coalesce(cases.intake, '(未填)') as intake,
-        from cases
-        left join items
-            on cases.item_code = items.item_code
-    ) unpivot (dimension_value for dimension in (department, intake))
+        if(cases.is_completed, cast(cases.completed_at as date), null) as activity_date,
+        coalesce(items.department, '(未填)') as department,
+        coalesce(cases.intake, '(未填)') as intake,
+        count(*) filter (where cases.is_completed and cases.completed_at is not null)
+            as cases_completed,
+        sum(cases.trips) filter (where cases.is_completed and cases.completed_at is not null)
+            as trips,
+        count(*) filter (
+            where cases.is_completed and cases.completed_at is not null
+                and cases.channel = '全程网办'
+        ) as online_cases,
+    from cases
+    left join items
+        on cases.item_code = items.item_code
+    group by all
+
+),
+
+case_dimensions as (
+
+    select * from cases_by_day
+    unpivot (dimension_value for dimension in (department, intake))
 
 ),
 
@@ -193,16 +205,14 @@ case_dimensions as (
 completed_by_day as (
 
     select
-        cast(cases.completed_at as date) as activity_date,
-        case_dimensions.dimension,
-        case_dimensions.dimension_value,
-        count(*) as cases_completed,
-        sum(cases.trips) as trips,
-        count(*) filter (where cases.channel = '全程网办') as online_cases,
-    from cases
-    inner join case_dimensions
-        on cases.case_id = case_dimensions.case_id
-    where cases.is_completed and cases.completed_at is not null
+        activity_date,
+        dimension,
+        dimension_value,
+        sum(cases_completed) as cases_completed,
+        sum(trips) as trips,
+        sum(online_cases) as online_cases,
+    from case_dimensions
+    where activity_date is not null
     group by all
 
 ),
