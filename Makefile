@@ -28,7 +28,7 @@ run: setup
 test: setup
 	$(UV) run --frozen ruff check .
 	$(UV) run --frozen ruff format --check .
-	$(UV) run --frozen pytest
+	$(UV) run --frozen pytest -n 2 --dist loadscope --no-loadscope-reorder
 
 dev: setup
 	$(UV) run --frozen kzdw dev

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import logging
 import os
+import threading
 from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import Any
@@ -33,8 +34,22 @@ class SuiteOutcome:
         return "\n".join(lines)
 
 
-@lru_cache(maxsize=1)
+_context_lock = threading.Lock()
+
+
+def warm_up() -> None:
+    """Import Great Expectations and make its context now (≈3 s, almost all imports), for
+    example in a thread while dbt builds, so that the checks after the build do not wait."""
+    _batch_definition()
+
+
 def _batch_definition():
+    with _context_lock:
+        return _new_batch_definition()
+
+
+@lru_cache(maxsize=1)
+def _new_batch_definition():
     import great_expectations as gx
     from great_expectations.data_context.types.base import ProgressBarsConfig
 

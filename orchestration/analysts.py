@@ -8,8 +8,9 @@ that writes, so the two cannot drift apart.
 
 `kzdw docs` runs `dbt docs generate` with the profile's `serving` target, which opens the
 serving copy with DuckDB's READ_ONLY access mode: the catalogue never waits for, nor blocks, a
-build holding the live warehouse. The site goes to its own target folder, so the manifest that
-Dagster loads from `dbt_project/target` is left alone, and is served on 127.0.0.1.
+build holding the live warehouse. The site goes to its own target folder, so the manifests that
+Dagster loads from `dbt_project/target/<warehouse>-<hash>/` are left alone, and is served on
+127.0.0.1.
 """
 
 from __future__ import annotations

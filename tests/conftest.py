@@ -1,6 +1,8 @@
 """Shared fixtures: a real CLI run of the real Dagster job on a temporary warehouse."""
 
+import fcntl
 import os
+import shutil
 import subprocess
 import sys
 from dataclasses import dataclass
@@ -88,13 +90,46 @@ def deployment(tmp_path) -> Deployment:
 
 
 @pytest.fixture(scope="session")
-def demo(tmp_path_factory) -> tuple[Deployment, str]:
-    """The demo landing set built once (`kzdw demo`, then `kzdw run`, ~90 s) and shared by
+def demo(tmp_path_factory, worker_id) -> tuple[Deployment, str]:
+    """The demo landing set built once (`kzdw demo`, then `kzdw run`, ~2 min) and shared by
     every test that reads it: (deployment, output of `kzdw run`). Tests only read it (the
-    warehouse, the serving copy) and write anything of their own under their own tmp paths."""
-    deployment = Deployment(tmp_path_factory.mktemp("demo"))
-    made = deployment.kzdw("demo")
-    assert made.returncode == 0, made.output
-    run = deployment.kzdw("run")
-    assert run.returncode == 0, run.output
-    return deployment, run.output
+    warehouse, the serving copy) and write anything of their own under their own tmp paths.
+    Under pytest-xdist the workers share one build: the first to need it builds it in the
+    session's base folder while the others wait on the lock."""
+    root = tmp_path_factory.getbasetemp()
+    if worker_id != "master":
+        root = root.parent  # the session's, above each worker's own
+    deployment = Deployment(root / "demo")
+    built = root / "demo.built"
+    with (root / "demo.lock").open("w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        if not built.exists():
+            shutil.rmtree(deployment.root, ignore_errors=True)
+            deployment.root.mkdir(parents=True)
+            made = deployment.kzdw("demo")
+            assert made.returncode == 0, made.output
+            run = deployment.kzdw("run")
+            assert run.returncode == 0, run.output
+            built.write_text(run.output, encoding="utf-8")
+    return deployment, built.read_text(encoding="utf-8")
+
+
+# `make test` runs pytest in two workers, each taking a whole module at a time, in the order
+# collected (`-n 2 --dist loadscope --no-loadscope-reorder`). These modules are handed out
+# first, longest first (seconds on the 2-core CI machine, two workers at once), the demo's
+# first reader at the head so the shared demo is built while the other worker runs the longest
+# module; then the rest in collection order.
+FIRST = [
+    "tests.test_demo_end_to_end",  # builds the shared demo (≈130 s), then ≈40 s
+    "tests.test_end_to_end",  # ≈330 s
+    "tests.test_daemon_end_to_end",  # ≈250 s
+    "tests.test_kpi_revisions",  # ≈150 s
+    "tests.dbt.test_dbt_build",  # ≈130 s
+    "tests.test_crash_safety",  # ≈120 s
+    "tests.orchestration.test_cli",  # ≈70 s
+]
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    rank = {name: i for i, name in enumerate(FIRST)}
+    items.sort(key=lambda item: rank.get(item.module.__name__, len(FIRST)))

@@ -1,7 +1,10 @@
 """The dbt project as assets: staging, intermediate, marts, the KPI table and the seeds."""
 
 import os
+import shutil
+import threading
 from collections.abc import Mapping
+from pathlib import Path
 from typing import Any
 
 import dagster as dg
@@ -13,6 +16,7 @@ from dagster_dbt import (
     dbt_assets,
 )
 
+from expectations.runner import warm_up
 from orchestration.dbt.resources import dbt_project
 from orchestration.lib.automation import after_upstream_updates
 from orchestration.lib.progress import progress_log
@@ -71,6 +75,8 @@ def kzdw_dbt_models(
     """`dbt build` of the selected models with their data tests (unit tests run in CI, not on
     every load)."""
     progress_log.info("dbt build: staging, marts, KPIs and their tests")
+    # The KPI checks after the build need Great Expectations: import it while dbt works.
+    threading.Thread(target=warm_up, name="gx-warm-up", daemon=True).start()
     # A run that builds some models only (a load of one source, under automation) runs the
     # tests whose every parent it builds: a relationships test to a model of another source
     # waits for a build that includes both (the daily one, or the next full run).
@@ -83,3 +89,19 @@ def kzdw_dbt_models(
         elif isinstance(event, dg.AssetCheckResult) and not event.passed:
             progress_log.warning("dbt: test %s failed", event.check_name)
         yield event
+    prune_invocation_folders(invocation.target_path.parent)
+
+
+# Each dbt invocation leaves a folder of artifacts (manifest, run results, log: ≈7 MB), one per
+# run, which under automation means one per file landed. The latest few are kept to look at.
+KEEP_INVOCATION_FOLDERS = 10
+
+
+def prune_invocation_folders(target: Path, keep: int = KEEP_INVOCATION_FOLDERS) -> None:
+    folders = sorted(
+        (p for p in target.glob("kzdw_dbt_models-*") if p.is_dir()),
+        key=lambda p: p.stat().st_mtime,
+        reverse=True,
+    )
+    for folder in folders[keep:]:
+        shutil.rmtree(folder, ignore_errors=True)

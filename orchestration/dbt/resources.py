@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import fcntl
+import hashlib
 import os
 import shutil
 import sys
@@ -16,26 +18,40 @@ from orchestration.lib.settings import DEFAULTS, PROJECT_ROOT, resolve
 
 DBT_PROJECT_DIR = PROJECT_ROOT / "dbt_project"
 
-dbt_project = DbtProject(project_dir=DBT_PROJECT_DIR, profiles_dir=DBT_PROJECT_DIR)
-
-# The dbt installed beside this interpreter, so that a run works without an activated venv.
-DBT_EXECUTABLE = shutil.which("dbt", path=str(Path(sys.executable).parent)) or "dbt"
-
-
-# dbt re-parses the whole project (10-20 s) when the profile's connection differs from the one
-# the saved parse was made with, and the warehouse path is part of it. The parse is redone
-# here when the path changed, so that every run of one deployment reuses it.
-PARSED_FOR = DBT_PROJECT_DIR / dbt_project.target_path / ".kzdw-parsed-for-warehouse"
-
 
 def _warehouse_for_dbt() -> str:
     return str(resolve(os.environ.get("KZDW_WAREHOUSE") or DEFAULTS["KZDW_WAREHOUSE"]))
 
 
+def target_path_for(warehouse: str) -> Path:
+    """dbt's target folder for one warehouse file, relative to the dbt project.
+
+    dbt's saved parse holds only for the profile it was made with, and the warehouse path is
+    part of the profile: a parse for another path is redone whole (10-20 s). Each warehouse
+    file keeps its own folder, so every run of one deployment reuses its parse, and two
+    deployments of one checkout (the UI, a benchmark, tests side by side) never parse over
+    each other."""
+    digest = hashlib.sha256(warehouse.encode("utf-8")).hexdigest()[:12]
+    return Path("target") / f"{Path(warehouse).stem}-{digest}"
+
+
+WAREHOUSE_FOR_DBT = _warehouse_for_dbt()
+dbt_project = DbtProject(
+    project_dir=DBT_PROJECT_DIR,
+    profiles_dir=DBT_PROJECT_DIR,
+    target_path=target_path_for(WAREHOUSE_FOR_DBT),
+)
+TARGET_DIR = DBT_PROJECT_DIR / dbt_project.target_path
+# dagster-dbt takes the saved parse from, and writes each invocation's artifacts under, the
+# folder DBT_TARGET_PATH names.
+os.environ["DBT_TARGET_PATH"] = str(TARGET_DIR)
+
+# The dbt installed beside this interpreter, so that a run works without an activated venv.
+DBT_EXECUTABLE = shutil.which("dbt", path=str(Path(sys.executable).parent)) or "dbt"
+
+
 def _stale(manifest: Path) -> bool:
     if not manifest.exists():
-        return True
-    if not PARSED_FOR.exists() or PARSED_FOR.read_text(encoding="utf-8") != _warehouse_for_dbt():
         return True
     built = manifest.stat().st_mtime
     watched = [DBT_PROJECT_DIR / "dbt_project.yml", DBT_PROJECT_DIR / "profiles.yml"]
@@ -45,14 +61,17 @@ def _stale(manifest: Path) -> bool:
 
 
 def prepare_manifest() -> None:
-    """`dbt parse` when the manifest is missing or older than the project (`dagster dev` does
-    this itself through `prepare_if_dev`; the CLI and the tests come through here)."""
-    if _stale(dbt_project.manifest_path):
-        warehouse = _warehouse_for_dbt()
-        # The same absolute path the runs give dbt (WarehouseResource.setup_for_execution).
-        os.environ["KZDW_WAREHOUSE"] = warehouse
-        dbt_resource.cli(["parse", "--quiet"], target_path=dbt_project.target_path).wait()
-        PARSED_FOR.write_text(warehouse, encoding="utf-8")
+    """`dbt parse` when the manifest is missing or older than the project. It runs when the
+    definitions are imported, so `kzdw`, every process of `dagster dev` and the tests come
+    through here; processes that start together for one warehouse parse once, the others
+    wait on the lock."""
+    TARGET_DIR.mkdir(parents=True, exist_ok=True)
+    with (TARGET_DIR / ".parse.lock").open("w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        if _stale(dbt_project.manifest_path):
+            # The same absolute path the runs give dbt (WarehouseResource.setup_for_execution).
+            os.environ["KZDW_WAREHOUSE"] = WAREHOUSE_FOR_DBT
+            dbt_resource.cli(["parse", "--quiet"], target_path=TARGET_DIR).wait()
 
 
 class KzdwDbtCliResource(DbtCliResource):

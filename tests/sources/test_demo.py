@@ -426,13 +426,13 @@ def test_ratios_hold_at_a_small_scale(small: tuple[Path, Path]) -> None:
 
 
 @pytest.mark.slow
-def test_writes_fast_and_reports_what_it_wrote(full: tuple[Path, dict, float]) -> None:
+def test_reports_what_it_wrote(full: tuple[Path, dict, float]) -> None:
+    # How long it takes is measured by benchmarks/demo.py, not asserted here.
     landing, summary, seconds = full
     files = {s: len(list((landing / s).iterdir())) for s in SOURCES}
     print(f"\ndemo at scale 1: {seconds:.1f} s, files {files}, rows {summary['rows']}")
     assert summary["files"] == files
     assert 600_000 <= summary["rows"]["permit_cases"] <= 800_000
-    assert seconds < 30
 
 
 @pytest.mark.slow
