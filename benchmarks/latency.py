@@ -111,7 +111,9 @@ def _phases(work: Path, since: float) -> list[str]:
             if created < since:
                 continue
             run = record.dagster_run
-            who = run.tags.get("dagster/sensor_name", "manual")
+            who = run.tags.get("dagster/sensor_name") or run.tags.get(
+                "dagster/schedule_name", "manual"
+            )
             start = f"{record.start_time - since:6.1f}" if record.start_time else "     -"
             end = f"{record.end_time - since:6.1f}" if record.end_time else "     -"
             lines.append(
