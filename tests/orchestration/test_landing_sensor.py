@@ -9,57 +9,41 @@ from orchestration.lib.landing_sensor import build_landing_sensor, ready_files
 from orchestration.lib.settings import WarehouseResource
 from sources.contracts import SERVICE_ITEMS
 
-S = 10**9  # one second in ns; the ticks below are at t = 100 s, 105 s, ... (clock_ns)
+
+class Ticks:
+    """The sensor's rule tick after tick, carrying the cursor: each call gives the folder as
+    {name: (size, last write, s)} and the tick's time (s), and returns the files ready."""
+
+    def __init__(self) -> None:
+        self.cursor: str | None = None
+
+    def __call__(self, at: int, **files: tuple[int, int]) -> list[str]:
+        now = {f"{name}.csv": [size, written * 10**9] for name, (size, written) in files.items()}
+        ready, self.cursor = ready_files(self.cursor, now, clock_ns=at * 10**9)
+        return ready
 
 
 def test_ready_only_when_unchanged_across_two_ticks_and_only_once():
-    ready, cursor = ready_files(None, {"a.csv": [10, 99 * S]}, clock_ns=100 * S)
-    assert ready == []  # written 1 s ago
-    ready, cursor = ready_files(cursor, {"a.csv": [20, 104 * S]}, clock_ns=105 * S)  # growing
-    assert ready == []
-    ready, cursor = ready_files(
-        cursor, {"a.csv": [20, 104 * S], "b.csv": [5, 109 * S]}, clock_ns=110 * S
-    )
-    assert ready == ["a.csv"]
-    ready, cursor = ready_files(
-        cursor, {"a.csv": [20, 104 * S], "b.csv": [5, 109 * S]}, clock_ns=115 * S
-    )
-    assert ready == ["b.csv"]
-    ready, cursor = ready_files(
-        cursor, {"a.csv": [20, 104 * S], "b.csv": [5, 109 * S]}, clock_ns=120 * S
-    )
-    assert ready == []
+    tick = Ticks()
+    assert tick(100, a=(10, 99)) == []  # written 1 s ago
+    assert tick(105, a=(20, 104)) == []  # still growing
+    assert tick(110, a=(20, 104), b=(5, 109)) == ["a.csv"]
+    assert tick(115, a=(20, 104), b=(5, 109)) == ["b.csv"]
+    assert tick(120, a=(20, 104), b=(5, 109)) == []
     # a.csv loaded and archived, then a corrected a.csv arrives: a new version, loaded again.
-    ready, cursor = ready_files(cursor, {"b.csv": [5, 109 * S]}, clock_ns=125 * S)
-    ready, cursor = ready_files(
-        cursor, {"a.csv": [21, 129 * S], "b.csv": [5, 109 * S]}, clock_ns=130 * S
-    )
-    assert ready == []
-    ready, cursor = ready_files(
-        cursor, {"a.csv": [21, 129 * S], "b.csv": [5, 109 * S]}, clock_ns=135 * S
-    )
-    assert ready == ["a.csv"]
+    tick(125, b=(5, 109))
+    assert tick(130, a=(21, 129), b=(5, 109)) == []
+    assert tick(135, a=(21, 129), b=(5, 109)) == ["a.csv"]
 
 
 def test_a_file_untouched_for_the_settle_time_is_ready_when_first_seen():
+    tick = Ticks()
     # c.csv was last written 3 s before the tick (a finished file moved in); d.csv 2 s before.
-    ready, cursor = ready_files(
-        None, {"c.csv": [7, 97 * S], "d.csv": [7, 98 * S]}, clock_ns=100 * S
-    )
-    assert ready == ["c.csv"]
-    ready, cursor = ready_files(
-        cursor, {"c.csv": [7, 97 * S], "d.csv": [7, 98 * S]}, clock_ns=105 * S
-    )
-    assert ready == ["d.csv"]
+    assert tick(100, c=(7, 97), d=(7, 98)) == ["c.csv"]
+    assert tick(105, c=(7, 97), d=(7, 98)) == ["d.csv"]
     # Rewritten in place, even long ago: a file already seen waits for a second look.
-    ready, cursor = ready_files(
-        cursor, {"c.csv": [8, 50 * S], "d.csv": [7, 98 * S]}, clock_ns=110 * S
-    )
-    assert ready == []
-    ready, cursor = ready_files(
-        cursor, {"c.csv": [8, 50 * S], "d.csv": [7, 98 * S]}, clock_ns=115 * S
-    )
-    assert ready == ["c.csv"]
+    assert tick(110, c=(8, 50), d=(7, 98)) == []
+    assert tick(115, c=(8, 50), d=(7, 98)) == ["c.csv"]
 
 
 def test_sensor_evaluates_against_the_landing_folder(tmp_path):

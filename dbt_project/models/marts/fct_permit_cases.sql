@@ -4,8 +4,9 @@
 -- re-derives only the cases with a version loaded since the last build (raw.permit_cases only
 -- grows and _load_id rises with every load), and every case when the working-day calendar
 -- has changed since its deadline was reckoned (deadline_calendar). The current version is
--- picked here among the versions of those cases, by the rule stg_permit_cases__cases uses,
--- because that view would pick it among all cases first. A full refresh builds it whole.
+-- picked here among the versions of those cases (keep_current_version, as in the staging
+-- views): stg_permit_cases__cases would rank every case first, as DuckDB does not push the
+-- filter through its window. A full refresh builds it whole.
 {{ config(
     materialized='incremental',
     unique_key='case_id',
@@ -69,9 +70,7 @@ cases as (
     {% if rework_changed_only -%}
     where case_id in (select case_id from changed_cases)
     {% endif -%}
-    qualify row_number() over (
-        partition by case_id order by {{ latest_version_first() }}
-    ) = 1
+    {{ keep_current_version('case_id') }}
 
 ),
 

@@ -11,9 +11,7 @@ final as (
 
     select *
     from versions
-    qualify row_number() over (
-        partition by project_id order by {{ latest_version_first() }}
-    ) = 1
+    {{ keep_current_version('project_id') }}
 
 )
 

@@ -11,9 +11,7 @@ final as (
 
     select *
     from versions
-    qualify row_number() over (
-        partition by event_id order by {{ latest_version_first() }}
-    ) = 1
+    {{ keep_current_version('event_id') }}
 
 )
 

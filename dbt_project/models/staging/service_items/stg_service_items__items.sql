@@ -11,9 +11,7 @@ final as (
 
     select *
     from versions
-    qualify row_number() over (
-        partition by item_code order by {{ latest_version_first() }}
-    ) = 1
+    {{ keep_current_version('item_code') }}
 
 )
 
