@@ -87,7 +87,8 @@ def kzdw_dbt_models(
             key = context.asset_key_for_output(event.output_name)
             progress_log.info("dbt: built %s", key.to_user_string())
         elif isinstance(event, dg.AssetCheckResult) and not event.passed:
-            progress_log.warning("dbt: test %s failed", event.check_name)
+            outcome = "warned" if event.severity == dg.AssetCheckSeverity.WARN else "failed"
+            progress_log.warning("dbt: test %s %s", event.check_name, outcome)
         yield event
     prune_invocation_folders(invocation.target_path.parent)
 
