@@ -8,6 +8,9 @@ from collections.abc import Callable, Sequence
 from datetime import date
 from html import escape
 
+from kzdw.terminal import inert
+from orchestration.report.formatting import visible
+
 BLUE = "#1f5fa8"
 RED = "#c0392b"
 GREY = "#8a94a6"
@@ -15,18 +18,22 @@ GRID = "#e3e7ee"
 STATUS_COLOURS = {"ok": "#2e7d32", "warn": "#e08a00", "behind": "#c62828", "none": "#607d8b"}
 
 
+def _e(text: object) -> str:
+    return escape(visible(text), quote=True)
+
+
 def _svg(width: int, height: int, label: str, body: list[str]) -> str:
     return (
         f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {width} {height}" '
-        f'width="100%" role="img" aria-label="{escape(label)}" class="chart">'
-        f"<title>{escape(label)}</title>" + "".join(body) + "</svg>"
+        f'width="100%" role="img" aria-label="{_e(label)}" class="chart">'
+        f"<title>{_e(label)}</title>" + "".join(body) + "</svg>"
     )
 
 
 def _text(x: float, y: float, text: str, **attrs: str | float) -> str:
     # class_ stands for class (a keyword); text_anchor for text-anchor.
-    extra = "".join(f' {k.rstrip("_").replace("_", "-")}="{v}"' for k, v in attrs.items())
-    return f'<text x="{x:.1f}" y="{y:.1f}"{extra}>{escape(text)}</text>'
+    extra = "".join(f' {k.rstrip("_").replace("_", "-")}="{_e(v)}"' for k, v in attrs.items())
+    return f'<text x="{x:.1f}" y="{y:.1f}"{extra}>{_e(text)}</text>'
 
 
 def nice_ceiling(value: float) -> float:
@@ -202,7 +209,7 @@ def bar_chart(
     body = []
     for i, (name, value, text) in enumerate(rows):
         y0 = 4 + i * row_h
-        shown = name if len(name) <= 9 else name[:8] + "…"
+        shown = inert(name, limit=9)
         body.append(_text(label_w - 6, y0 + 13, shown, text_anchor="end", class_="bar-label"))
         if value is not None and value > 0:
             body.append(

@@ -4,11 +4,15 @@ and filters."""
 
 from __future__ import annotations
 
+import re
 from collections import defaultdict
 from datetime import date, datetime
+from decimal import Decimal
 from pathlib import Path
 
 import xlsxwriter
+from xlsxwriter.format import Format
+from xlsxwriter.worksheet import Worksheet
 
 from orchestration.report.data import KpiValue, ReportData
 from orchestration.report.formatting import (
@@ -33,14 +37,102 @@ NUMBER_FORMATS = {
 }
 PERIOD_ORDER = {"year": 0, "quarter": 1, "month": 2}
 
+FONT = {"font_name": "Noto Sans CJK SC", "font_size": 10}
 
-class _Book:
+# Text from a source file (a department, a township, a file name) is data: xlsxwriter's
+# defaults would make "=HYPERLINK(...)" or "=cmd|' /C calc'!A0" a formula and "http://..." a
+# link. Every cell is written by the type of its value instead (SafeWorkbook.write).
+WORKBOOK_OPTIONS = {
+    "strings_to_formulas": False,
+    "strings_to_urls": False,
+    "strings_to_numbers": False,
+    "nan_inf_to_errors": True,
+    "default_date_format": "yyyy-mm-dd",
+}
+# What Excel reads as the start of a formula when a cell is typed into (a tab or a line break
+# before it is dropped on paste): such text cells get the quote prefix, so that editing one
+# keeps it text.
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r", "\n")
+# Characters XML 1.0 cannot hold at all (xlsxwriter escapes the other controls as _xHHHH_).
+_NOT_XML = re.compile("[\ud800-\udfff\ufffe\uffff]")
+_EXCEL_MAX_UTF16 = 32767
+
+
+def _utf16_cut(text: str) -> str:
+    if len(text) * 2 <= _EXCEL_MAX_UTF16:
+        return text
+    units = text.encode("utf-16-le")[: _EXCEL_MAX_UTF16 * 2]
+    return units.decode("utf-16-le", errors="ignore")
+
+
+class SafeWorkbook:
+    """An xlsxwriter workbook whose cells are written by the type of their value: None blank,
+    numbers as numbers, dates and times as dates, everything else as a text cell, never a
+    formula, a link or a number. Formats are made with `add_format`, so that a quote-prefixed
+    twin of any of them can be made for text that starts like a formula."""
+
+    def __init__(self, path: Path, font: dict | None = None) -> None:
+        self.wb = xlsxwriter.Workbook(str(path), dict(WORKBOOK_OPTIONS))
+        self._props: dict[Format, dict] = {}
+        self._quoted: dict[Format | None, Format] = {}
+        self._run = self.add_format(dict(font or FONT))
+
+    def add_format(self, props: dict) -> Format:
+        fmt = self.wb.add_format(props)
+        self._props[fmt] = dict(props)
+        return fmt
+
+    def add_worksheet(self, name: str) -> Worksheet:
+        return self.wb.add_worksheet(name)
+
+    def quoted(self, fmt: Format | None) -> Format:
+        if fmt not in self._quoted:
+            props = self._props[fmt] if fmt is not None else {}
+            self._quoted[fmt] = self.wb.add_format({**props, "quote_prefix": True})
+        return self._quoted[fmt]
+
+    def write(
+        self, ws: Worksheet, row: int, col: int, value: object, fmt: Format | None = None
+    ) -> None:
+        if value is None:
+            ws.write_blank(row, col, None, fmt)
+        elif isinstance(value, bool):
+            ws.write_boolean(row, col, value, fmt)
+        elif isinstance(value, datetime):
+            # Excel has no time zones: the local wall-clock time.
+            ws.write_datetime(row, col, value.replace(tzinfo=None), fmt)
+        elif isinstance(value, date):
+            ws.write_datetime(row, col, value, fmt)
+        elif isinstance(value, int | float | Decimal):
+            ws.write_number(row, col, float(value) if isinstance(value, Decimal) else value, fmt)
+        else:
+            self.write_text(ws, row, col, str(value), fmt)
+
+    def write_text(
+        self, ws: Worksheet, row: int, col: int, text: str, fmt: Format | None = None
+    ) -> None:
+        if text == "":
+            ws.write_blank(row, col, None, fmt)
+            return
+        text = _utf16_cut(_NOT_XML.sub("\ufffd", text))
+        if text.startswith(FORMULA_STARTS):
+            fmt = self.quoted(fmt)
+        if text.startswith("<r>") and text.endswith("</r>"):
+            # xlsxwriter copies a shared string of this shape into sharedStrings.xml unescaped,
+            # taking it for its own rich-text XML; as two plain runs it is escaped like any other.
+            ws.write_rich_string(row, col, self._run, text[:1], self._run, text[1:], fmt)
+        else:
+            ws.write_string(row, col, text, fmt)
+
+    def close(self) -> None:
+        self.wb.close()
+
+
+class _Book(SafeWorkbook):
     def __init__(self, path: Path) -> None:
-        self.wb = xlsxwriter.Workbook(
-            str(path), {"default_date_format": "yyyy-mm-dd", "nan_inf_to_errors": True}
-        )
-        font = {"font_name": "Noto Sans CJK SC", "font_size": 10}
-        self.header = self.wb.add_format(
+        super().__init__(path)
+        font = FONT
+        self.header = self.add_format(
             {
                 **font,
                 "bold": True,
@@ -51,18 +143,18 @@ class _Book:
                 "text_wrap": True,
             }
         )
-        self.title = self.wb.add_format({**font, "bold": True, "font_size": 14})
-        self.text = self.wb.add_format({**font, "border": 1, "valign": "top"})
-        self.wrap = self.wb.add_format({**font, "border": 1, "valign": "top", "text_wrap": True})
-        self.date = self.wb.add_format({**font, "border": 1, "num_format": "yyyy-mm-dd"})
-        self.stamp = self.wb.add_format({**font, "border": 1, "num_format": "yyyy-mm-dd hh:mm"})
+        self.title = self.add_format({**font, "bold": True, "font_size": 14})
+        self.text = self.add_format({**font, "border": 1, "valign": "top"})
+        self.wrap = self.add_format({**font, "border": 1, "valign": "top", "text_wrap": True})
+        self.date = self.add_format({**font, "border": 1, "num_format": "yyyy-mm-dd"})
+        self.stamp = self.add_format({**font, "border": 1, "num_format": "yyyy-mm-dd hh:mm"})
         self.numbers = {
-            unit: self.wb.add_format({**font, "border": 1, "num_format": fmt})
+            unit: self.add_format({**font, "border": 1, "num_format": fmt})
             for unit, fmt in NUMBER_FORMATS.items()
         }
-        self.plain_number = self.wb.add_format({**font, "border": 1, "num_format": "0.00"})
+        self.plain_number = self.add_format({**font, "border": 1, "num_format": "0.00"})
         self.status = {
-            s: self.wb.add_format({**font, "border": 1, "bold": True, "font_color": c})
+            s: self.add_format({**font, "border": 1, "bold": True, "font_color": c})
             for s, c in (("达标", "#2E7D32"), ("预警", "#E08A00"), ("落后", "#C62828"))
         }
 
@@ -79,28 +171,16 @@ class _Book:
         max_width: int = 60,
     ) -> None:
         """Header row 0 (frozen), then rows of (value, format) cells; widths from content."""
-        ws = self.wb.add_worksheet(name)
+        ws = self.add_worksheet(name)
         # Room for the header and the filter button beside it.
         widths = [max(display_width(h) + 4, 8) for h in headers]
         for col, h in enumerate(headers):
-            ws.write(0, col, h, self.header)
+            self.write_text(ws, 0, col, h, self.header)
         for r, row in enumerate(rows, start=1):
             for c, (value, fmt) in enumerate(row):
-                if value is None:
-                    ws.write_blank(r, c, None, fmt)
-                    continue
-                if isinstance(value, datetime):
-                    # Excel has no time zones: the local wall-clock time.
-                    value = value.replace(tzinfo=None)
-                    shown = "0000-00-00 00:00"
-                elif isinstance(value, date):
-                    shown = "0000-00-00"
-                elif isinstance(value, int | float):
-                    shown = f"{value:,.2f}"
-                else:
-                    shown = str(value)
-                ws.write(r, c, value, fmt)
-                widths[c] = max(widths[c], min(display_width(shown) + 2, max_width))
+                self.write(ws, r, c, value, fmt)
+                if value is not None:
+                    widths[c] = max(widths[c], min(display_width(_shown(value)) + 2, max_width))
         for c, w in enumerate(widths):
             ws.set_column(c, c, w)
         ws.set_row(0, 32)
@@ -108,8 +188,16 @@ class _Book:
         if rows:
             ws.autofilter(0, 0, len(rows), len(headers) - 1)
 
-    def close(self) -> None:
-        self.wb.close()
+
+def _shown(value: object) -> str:
+    """About what a cell shows, for its column's width."""
+    if isinstance(value, datetime):
+        return "0000-00-00 00:00"
+    if isinstance(value, date):
+        return "0000-00-00"
+    if isinstance(value, int | float | Decimal) and not isinstance(value, bool):
+        return f"{value:,.2f}"
+    return str(value)
 
 
 def _domain_zh(domain: str) -> str:
@@ -287,10 +375,10 @@ def _revisions_sheet(book: _Book, data: ReportData) -> None:
 
 
 def _about_sheet(book: _Book, data: ReportData, sheets: list[str]) -> None:
-    ws = book.wb.add_worksheet("说明")
+    ws = book.add_worksheet("说明")
     ws.set_column(0, 0, 16)
     ws.set_column(1, 1, 90)
-    ws.write(0, 0, TITLE, book.title)
+    book.write_text(ws, 0, 0, TITLE, book.title)
     lines = [
         ("数据截至", format_date(data.as_of)),
         ("生成时间", f"{data.generated_at:%Y-%m-%d %H:%M}"),
@@ -305,8 +393,8 @@ def _about_sheet(book: _Book, data: ReportData, sheets: list[str]) -> None:
         ),
     ]
     for i, (key, value) in enumerate(lines, start=2):
-        ws.write(i, 0, key, book.header)
-        ws.write(i, 1, value, book.wrap)
+        book.write_text(ws, i, 0, key, book.header)
+        book.write_text(ws, i, 1, value, book.wrap)
 
 
 def write_workbook(data: ReportData, path: Path) -> list[str]:

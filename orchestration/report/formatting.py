@@ -10,6 +10,8 @@ from __future__ import annotations
 import math
 from datetime import date
 
+from kzdw.terminal import inert
+
 DOMAIN_ZH = {
     "permit_cases": "政务服务",
     "market_entities": "经营主体",
@@ -141,3 +143,10 @@ def projection_method_zh(method: str | None) -> str:
 def display_width(text: str) -> int:
     """Columns a text takes in a spreadsheet cell: a CJK character is about two."""
     return sum(2 if ord(ch) > 0x2E7F else 1 for ch in text)
+
+
+def visible(text: object) -> str:
+    """A string from the data as the page shows it: a control character or a bidi override
+    (which would hide itself, or show `gpj.exe` as `exe.jpg`) as a visible escape, `\\x1b`,
+    `\\u202e`; everything else as it is."""
+    return inert(str(text))

@@ -20,6 +20,7 @@ from orchestration.report.formatting import (
     period_label,
     projection_method_zh,
     status_class,
+    visible,
 )
 
 TITLE = "开州区营商环境与招商引资指标报告"
@@ -82,6 +83,9 @@ FUNNEL_STAGES = (
     ("投产", "projects_in_production", "竣工投产项目数"),
 )
 BREAKDOWN_TOP = 8
+# The page runs no script and fetches nothing, in any browser that opens it and in the
+# Chromium that prints it: first in <head>, before any text from the data.
+CSP = "default-src 'none'; style-src 'unsafe-inline'; base-uri 'none'; form-action 'none'"
 TREND_MONTHS = 60
 
 CSS = """
@@ -146,7 +150,7 @@ footer { margin-top: 28px; border-top: 1px solid var(--line); padding-top: 8px;
 
 
 def _e(text: object) -> str:
-    return escape(str(text))
+    return escape(visible(text), quote=True)
 
 
 def _v(kpi: KpiValue | None) -> str:
@@ -285,15 +289,17 @@ def _scorecard_rows(data: ReportData) -> list[dict]:
 def _targets_section(data: ReportData) -> str:
     year = data.current_year
     out = [
-        f"<section id='targets'><h2>二、{year}年目标进度（截至{_e(format_date(data.as_of))}）</h2>"
+        f"<section id='targets'><h2>二、{_e(year)}年目标进度（截至{_e(format_date(data.as_of))}）"
+        "</h2>"
     ]
     rows = _scorecard_rows(data)
     if not rows:
-        out.append(f"<p class='note'>{year}年未设定年度目标。</p></section>")
+        out.append(f"<p class='note'>{_e(year)}年未设定年度目标。</p></section>")
         return "".join(out)
     counts = {s: sum(1 for r in rows if r.get("status") == s) for s in ("达标", "预警", "落后")}
     out.append(
-        f"<p class='lead'>{year}年设定年度目标{len(rows)}项，截至{_e(format_date(data.as_of))}："
+        f"<p class='lead'>{_e(year)}年设定年度目标{len(rows)}项，"
+        f"截至{_e(format_date(data.as_of))}："
         f"达标{counts['达标']}项、预警{counts['预警']}项、落后{counts['落后']}项。</p>"
     )
     out.append("<ul class='progress'>")
@@ -537,6 +543,7 @@ def render_html(data: ReportData) -> str:
     as_of = format_date(data.as_of)
     return (
         "<!DOCTYPE html>\n<html lang='zh-CN'><head><meta charset='utf-8'>"
+        f"<meta http-equiv='Content-Security-Policy' content=\"{CSP}\">"
         f"<title>{TITLE}（截至{as_of}）</title><style>{CSS}</style></head><body>"
         f"<header><h1>{TITLE}</h1><p class='subtitle'>数据截至{as_of}"
         f" · 生成于{data.generated_at:%Y-%m-%d %H:%M}</p></header>"

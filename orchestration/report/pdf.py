@@ -17,6 +17,24 @@ INSTALL_HINT = (
 )
 
 
+# Nothing the page names is fetched: every host name, IP literals and localhost included, fails
+# to resolve, and anything that got past that would go to a proxy on a closed port; Chromium's
+# own background traffic is off too. JavaScript is off by the page's own Content-Security-Policy
+# (html.CSP): Chromium's switch for it (--blink-settings=scriptEnabled=false) also stops the
+# headless --print-to-pdf and --dump-dom, which then exit 0 without writing anything.
+OFFLINE_FLAGS = (
+    "--host-resolver-rules=MAP * ~NOTFOUND",
+    "--proxy-server=127.0.0.1:9",
+    "--proxy-bypass-list=<-loopback>",
+    "--force-webrtc-ip-handling-policy=disable_non_proxied_udp",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-domain-reliability",
+    "--disable-sync",
+    "--no-pings",
+)
+
+
 class ChromiumNotFound(RuntimeError):
     """No Chromium binary on PATH."""
 
@@ -33,8 +51,8 @@ def find_chromium() -> str:
 
 
 def run_chromium(args: list[str], timeout: float = 180.0) -> subprocess.CompletedProcess:
-    """Chromium headless with a throw-away profile: runs in parallel with other instances,
-    as root in a container (--no-sandbox), without a GPU."""
+    """Chromium headless with a throw-away profile and no network: runs in parallel with
+    other instances, as root in a container (--no-sandbox), without a GPU."""
     binary = find_chromium()
     with tempfile.TemporaryDirectory(prefix="kzdw-chromium-") as profile:
         cmd = [
@@ -47,6 +65,7 @@ def run_chromium(args: list[str], timeout: float = 180.0) -> subprocess.Complete
             "--no-default-browser-check",
             "--hide-scrollbars",
             f"--user-data-dir={profile}",
+            *OFFLINE_FLAGS,
             *args,
         ]
         return subprocess.run(cmd, capture_output=True, text=True, timeout=timeout)
