@@ -4,18 +4,17 @@
 SHELL := /bin/bash
 UV ?= $(shell command -v uv 2>/dev/null || echo $(HOME)/.local/bin/uv)
 export UV_COMPILE_BYTECODE := 1
-export DAGSTER_HOME ?= $(CURDIR)/data/dagster_home
 
 .PHONY: setup demo run test lint dev bench clean
 
-setup: .env
+# Set-up builds the code once (the dbt manifest, Python's compiled bytecode) so that running
+# a deployment never writes into the checkout.
+setup:
 	@command -v uv >/dev/null 2>&1 || test -x $(UV) || python3 -m pip install --user --quiet uv
 	$(UV) sync --frozen
-	@mkdir -p $(DAGSTER_HOME)
+	$(UV) run --frozen kzdw prepare
+	@$(UV) run --frozen python -m compileall -q kzdw orchestration sources expectations
 	@scripts/install-system-packages.sh
-
-.env:
-	cp .env.example .env
 
 demo: setup
 	$(UV) run --frozen kzdw demo --force
@@ -38,4 +37,4 @@ bench: setup
 	$(UV) run --frozen python benchmarks/demo.py --repeat 3
 
 clean:
-	rm -rf data/warehouse.duckdb data/warehouse.duckdb.wal data/dagster_home dbt_project/target
+	rm -rf data dbt_project/target

@@ -52,7 +52,11 @@ def run_measured(cmd: list[str], env: dict[str, str]) -> tuple[float, float, int
     """(seconds, peak MiB of the process tree, return code)."""
     started = time.perf_counter()
     proc = subprocess.Popen(
-        cmd, cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE
+        cmd,
+        cwd=Path(env["KZDW_LANDING_DIR"]).parent,
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
     )
     peak = 0
     done = threading.Event()
@@ -80,7 +84,7 @@ def main() -> None:
     args = ap.parse_args()
     work = Path(tempfile.mkdtemp(prefix="kzdw-demo-bench-"))
     base = {k: v for k, v in os.environ.items() if not k.startswith("KZDW_")}
-    base.update(KZDW_AS_OF="", KZDW_PII_KEY="bench")
+    base.update(KZDW_AS_OF="")
     demo_landing = work / "demo-landing"
     kzdw = [sys.executable, "-m", "orchestration.cli"]
     t, _, rc = run_measured(
@@ -98,9 +102,6 @@ def main() -> None:
             **base,
             "KZDW_LANDING_DIR": str(run_dir / "landing"),
             "KZDW_WAREHOUSE": str(run_dir / "warehouse.duckdb"),
-            "KZDW_SERVING": str(run_dir / "serving" / "warehouse.duckdb"),
-            "KZDW_ARCHIVE_DIR": str(run_dir / "archive"),
-            "KZDW_QUARANTINE_DIR": str(run_dir / "quarantine"),
             "DAGSTER_HOME": str(run_dir / "dagster_home"),
         }
         t, peak, rc = run_measured([*kzdw, "run"], env)

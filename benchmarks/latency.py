@@ -49,11 +49,7 @@ def _env(work: Path) -> dict[str, str]:
     env.update(
         KZDW_LANDING_DIR=str(work / "landing"),
         KZDW_WAREHOUSE=str(work / "warehouse.duckdb"),
-        KZDW_SERVING=str(work / "serving" / "warehouse.duckdb"),
-        KZDW_ARCHIVE_DIR=str(work / "archive"),
-        KZDW_QUARANTINE_DIR=str(work / "quarantine"),
         KZDW_AS_OF=AS_OF,
-        KZDW_PII_KEY="latency-benchmark",
         DAGSTER_HOME=str(work / "dagster_home"),
     )
     return env
@@ -61,7 +57,10 @@ def _env(work: Path) -> dict[str, str]:
 
 def _kzdw(env: dict[str, str], *args: str) -> None:
     subprocess.run(
-        [sys.executable, "-m", "orchestration.cli", *args], cwd=ROOT, env=env, check=True
+        [sys.executable, "-m", "orchestration.cli", *args],
+        cwd=Path(env["KZDW_LANDING_DIR"]).parent,
+        env=env,
+        check=True,
     )
 
 
@@ -143,7 +142,7 @@ def main() -> None:
     log = (work / "dagster-dev.log").open("wb")
     daemon = subprocess.Popen(
         [sys.executable, "-m", "orchestration.cli", "dev", "--port", str(_free_port())],
-        cwd=ROOT,
+        cwd=work,
         env=env,
         stdout=log,
         stderr=subprocess.STDOUT,

@@ -19,8 +19,10 @@ import contextlib
 import csv
 import functools
 import http.server
+import io
 import os
 import shutil
+import socket
 import subprocess
 import sys
 from collections.abc import Callable
@@ -30,10 +32,10 @@ from typing import TextIO
 
 import duckdb
 
-from orchestration.lib.settings import PROJECT_ROOT, resolve
+from kzdw.settings import DBT_PROJECT_DIR, Settings
+from kzdw.terminal import inert
+from sources.warehouse import open_warehouse
 
-DBT_PROJECT_DIR = PROJECT_ROOT / "dbt_project"
-DOCS_TARGET = DBT_PROJECT_DIR / "target" / "docs"
 HISTORY_FILE = Path.home() / ".kzdw_sql_history"
 DEFAULT_MAX_ROWS = 40
 
@@ -58,19 +60,8 @@ The serving copy is read only. Scratch tables: `create temp table t as ...`, or
 `attach 'scratch.duckdb' as scratch (read_write);`. Examples: docs/analysts.md."""
 
 
-def serving_path() -> Path:
-    return resolve(os.environ["KZDW_SERVING"])
-
-
-def missing_serving_message(path: Path) -> str:
-    return (
-        f"no serving copy at {path} yet: run `kzdw run` (it builds the warehouse and publishes "
-        "this read-only copy once the blocking checks pass), or set KZDW_SERVING to a copy"
-    )
-
-
 def open_read_only(path: Path) -> duckdb.DuckDBPyConnection:
-    return duckdb.connect(str(path), read_only=True)
+    return open_warehouse(path, read_only=True)
 
 
 def statement_complete(text: str) -> bool:
@@ -111,9 +102,14 @@ def _terminal_width() -> int:
 
 
 def write_csv(rel: duckdb.DuckDBPyRelation, out: TextIO) -> None:
+    """Every row as CSV. On a terminal, text from the data is shown inert (an escape sequence
+    in a value must not drive the terminal); into a file or a pipe, as it is."""
     writer = csv.writer(out, lineterminator="\n")
+    rows = rel.fetchall()
+    if out.isatty():
+        rows = [[inert(v) if isinstance(v, str) else v for v in row] for row in rows]
     writer.writerow(rel.columns)
-    writer.writerows(rel.fetchall())
+    writer.writerows(rows)
 
 
 def run_statements(
@@ -147,9 +143,15 @@ def run_statements(
 
 
 def show(rel: duckdb.DuckDBPyRelation, max_rows: int, out: TextIO | None = None) -> None:
-    """DuckDB's own table rendering, as its CLI draws it, as wide as the terminal."""
-    with contextlib.redirect_stdout(out or sys.stdout):
+    """DuckDB's own table rendering, as its CLI draws it, as wide as the terminal. DuckDB
+    escapes C0 controls in values itself; what it leaves (C1 controls, bidi overrides) is
+    made inert line by line."""
+    drawn = io.StringIO()
+    with contextlib.redirect_stdout(drawn):
         rel.show(max_rows=max_rows, max_width=_terminal_width())
+    target = out or sys.stdout
+    for line in drawn.getvalue().splitlines():
+        print(inert(line), file=target)
 
 
 class Shell:
@@ -295,13 +297,12 @@ class Shell:
             save_history()
 
 
-def cmd_sql(args) -> int:
+def cmd_sql(args, settings: Settings) -> int:
     """`kzdw sql [-c SQL] [--csv] [--max-rows N]`."""
-    path = serving_path()
-    if not path.exists():
-        print(missing_serving_message(path), file=sys.stderr)
-        return 2
-    con = open_read_only(path)
+    from orchestration.cli import _serving_or_refuse
+
+    path = _serving_or_refuse(settings)
+    con = open_warehouse(path, read_only=True)
     try:
         if args.sql is not None:
             ok = run_statements(con, args.sql, as_csv=args.csv, max_rows=args.max_rows)
@@ -320,7 +321,7 @@ def dbt_executable() -> str:
     return shutil.which("dbt", path=str(Path(sys.executable).parent)) or "dbt"
 
 
-def generate_docs(serving: Path, target: Path) -> subprocess.CompletedProcess:
+def generate_docs(settings: Settings, target: Path) -> subprocess.CompletedProcess:
     """`dbt docs generate` from the serving copy, read only, into `target`."""
     target.mkdir(parents=True, exist_ok=True)
     cmd = [
@@ -341,7 +342,7 @@ def generate_docs(serving: Path, target: Path) -> subprocess.CompletedProcess:
     return subprocess.run(
         cmd,
         cwd=DBT_PROJECT_DIR,
-        env={**os.environ, "KZDW_SERVING": str(serving)},
+        env={**os.environ, **settings.dbt_env()},
         capture_output=True,
         text=True,
     )
@@ -352,30 +353,32 @@ class _QuietHandler(http.server.SimpleHTTPRequestHandler):
         pass
 
 
-def docs_server(directory: Path, port: int) -> http.server.ThreadingHTTPServer:
-    """A static server of the docs site, bound to 127.0.0.1 only."""
+def docs_server(directory: Path, sock: socket.socket) -> http.server.ThreadingHTTPServer:
+    """A static server of the docs site on a socket already bound to 127.0.0.1."""
     handler = functools.partial(_QuietHandler, directory=str(directory))
-    return http.server.ThreadingHTTPServer(("127.0.0.1", port), handler)
+    server = http.server.ThreadingHTTPServer(sock.getsockname(), handler, bind_and_activate=False)
+    server.socket.close()
+    server.socket = sock
+    server.server_activate()
+    return server
 
 
-def cmd_docs(args) -> int:
-    """`kzdw docs [--port 8080] [--out DIR]`: generate the dbt docs site and serve it."""
-    path = serving_path()
-    if not path.exists():
-        print(missing_serving_message(path), file=sys.stderr)
-        return 2
-    target = Path(args.out).resolve() if args.out else DOCS_TARGET
+def cmd_docs(args, settings: Settings) -> int:
+    """`kzdw docs [--port 8080] [--out DIR]`: generate the dbt docs site and serve it. The
+    port is taken before the site is generated, so a busy port is refused at once."""
+    from orchestration.cli import _serving_or_refuse, free_port, writable_folder
+
+    path = _serving_or_refuse(settings)
+    target = writable_folder(Path(args.out) if args.out else settings.docs_dir, "--out")
+    sock = free_port(args.port)
     print(f"dbt docs generate on {path} (read only) into {target}", flush=True)
-    result = generate_docs(path, target)
+    result = generate_docs(settings, target)
     if result.returncode != 0:
-        print(result.stdout[-4000:] + result.stderr[-4000:], file=sys.stderr)
+        sock.close()
+        print(inert(result.stdout[-4000:] + result.stderr[-4000:]), file=sys.stderr)
         print("dbt docs generate failed: see the output above", file=sys.stderr)
         return 1
-    try:
-        server = docs_server(target, args.port)
-    except OSError as exc:
-        print(f"cannot serve on 127.0.0.1:{args.port}: {exc}; try --port N", file=sys.stderr)
-        return 2
+    server = docs_server(target, sock)
     print(f"dbt docs on http://127.0.0.1:{server.server_address[1]}/ (Ctrl-C to stop)", flush=True)
     try:
         server.serve_forever()

@@ -16,7 +16,7 @@ from orchestration.lib.freshness import (
     freshness_checks_job,
     freshness_checks_schedule,
 )
-from orchestration.lib.settings import warehouse_resource
+from orchestration.lib.settings import WarehouseResource
 from orchestration.market_entities.assets import market_entities
 from orchestration.market_entities.sensors import market_entities_file_landed_sensor
 from orchestration.permit_cases.assets import permit_cases
@@ -56,6 +56,6 @@ defs = dg.Definitions(
         investment_projects_file_landed_sensor,
         automation_sensor,
     ],
-    resources={"warehouse": warehouse_resource(), "dbt": dbt_resource},
+    resources={"warehouse": WarehouseResource(), "dbt": dbt_resource},
     executor=dg.in_process_executor,
 )

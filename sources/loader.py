@@ -5,7 +5,10 @@ Plain Python + Polars + DuckDB, no orchestration: Dagster assets and tests call 
 
 from __future__ import annotations
 
+import contextlib
+import errno
 import hashlib
+import os
 import shutil
 import time
 from collections.abc import Callable, Iterable
@@ -18,13 +21,16 @@ import duckdb
 import polars as pl
 
 from sources.contracts import LINEAGE_COLUMNS, Source
+from sources.landing import FileChanged, LandingFile, display_name, opened, scan
 from sources.readers import FileSetAside, read_file
 from sources.validate import ROW_NUMBER, mask_expr, validate
-from sources.warehouse import ensure_schema
+from sources.warehouse import ensure_schema, key_fingerprint, verify_pii_key
 
 LOCAL_TZ = ZoneInfo("Asia/Shanghai")
-# Names that mark a file still being written or not meant for loading.
-IGNORED_SUFFIXES = (".part", ".tmp", ".crdownload")
+
+
+class DiskFull(Exception):
+    """The disk the warehouse is on filled up during a load; nothing of the file was kept."""
 
 
 @dataclass
@@ -44,44 +50,41 @@ def local_now() -> datetime:
     return datetime.now(LOCAL_TZ).replace(tzinfo=None, microsecond=0)
 
 
-def landing_files(landing_dir: Path, source: Source) -> list[Path]:
-    """The files of one source in order of arrival: modification time, then name."""
-    folder = Path(landing_dir) / source.name
-    if not folder.is_dir():
-        return []
-    files = [
-        p
-        for p in folder.iterdir()
-        if p.is_file()
-        and not p.name.startswith((".", "~$"))
-        and not p.name.endswith(IGNORED_SUFFIXES)
-        and not p.name.endswith(".reason.txt")
-    ]
-    return sorted(files, key=lambda p: (p.stat().st_mtime_ns, p.name))
+def _modified_at(mtime_ns: int) -> datetime:
+    return datetime.fromtimestamp(mtime_ns / 1e9, LOCAL_TZ).replace(tzinfo=None)
 
 
-def _modified_at(path: Path) -> datetime:
-    return datetime.fromtimestamp(path.stat().st_mtime, LOCAL_TZ).replace(tzinfo=None)
-
-
-def pending_files(con: duckdb.DuckDBPyConnection, landing_dir: Path, source: Source) -> list[Path]:
-    """Files not seen before (by path, size and modification time)."""
-    seen = set(
+def _seen(con: duckdb.DuckDBPyConnection, source: Source) -> set[tuple[str, int, datetime]]:
+    return set(
         con.execute(
             "select file_path, file_size, file_modified_at from audit.file_loads where source = ?",
             [source.name],
         ).fetchall()
     )
-    return [
-        p
-        for p in landing_files(landing_dir, source)
-        if (str(p.resolve()), p.stat().st_size, _modified_at(p)) not in seen
-    ]
+
+
+def _identity(f: LandingFile) -> tuple[str, int, datetime]:
+    return f.display_path, f.size, _modified_at(f.mtime_ns)
+
+
+def pending(
+    con: duckdb.DuckDBPyConnection, source: Source, files: Iterable[LandingFile]
+) -> list[LandingFile]:
+    """The files not seen before (by path, size and modification time)."""
+    seen = _seen(con, source)
+    return [f for f in files if _identity(f) not in seen]
+
+
+def pending_files(
+    con: duckdb.DuckDBPyConnection, landing_dir: Path, source: Source
+) -> list[LandingFile]:
+    """Every regular file of the source's landing folder not seen before, settled or not."""
+    return pending(con, source, scan(landing_dir, source).files)
 
 
 def file_hash(path: Path) -> str:
     h = hashlib.sha256()
-    with path.open("rb") as fh:
+    with open(path, "rb") as fh:
         for block in iter(lambda: fh.read(1 << 20), b""):
             h.update(block)
     return h.hexdigest()
@@ -118,41 +121,48 @@ def _record(con, values: dict) -> None:
 def load_file(
     con: duckdb.DuckDBPyConnection,
     source: Source,
-    path: Path,
+    file: LandingFile | Path,
     *,
     pii_key: str,
     run_id: str | None = None,
 ) -> FileLoad:
-    """Load one file: all of it or, on any failure, none of it."""
+    """Load one file: all of it or, on any failure, none of it.
+
+    The file is read through a descriptor opened without following links (`opened`); a file
+    that is not the one listed, or that changes while it is read, raises FileChanged and
+    leaves no trace (it is loaded once it has settled). A full disk raises DiskFull."""
     started = time.perf_counter()
-    path = Path(path)
-    digest = file_hash(path)
+    f = file if isinstance(file, LandingFile) else LandingFile.at(Path(file))
+    result = FileLoad(source.name, f.display_name, "loaded")
+    validated = read = earlier = None
+    with opened(f) as readable:
+        digest = file_hash(readable)
+        earlier = con.execute(
+            "select load_id, file_name from audit.file_loads "
+            "where source = ? and file_hash = ? and status = 'loaded' order by load_id limit 1",
+            [source.name, digest],
+        ).fetchone()
+        if earlier:
+            result.status = "duplicate"
+            result.reason = (
+                f"与已载入的 {earlier[1]}（第 {earlier[0]} 次载入）内容完全相同，不再重复载入。 / "
+                f"same bytes as {earlier[1]} (load {earlier[0]}), which is already loaded"
+            )
+        else:
+            try:
+                read = read_file(readable, source, name=f.name)
+                validated = validate(read.frame, source, file_format=read.file_format)
+            except FileSetAside as exc:
+                result.status, result.reason = "set_aside", exc.reason
     base = {
         "source": source.name,
-        "file_name": path.name,
-        "file_path": str(path.resolve()),
+        "file_name": f.display_name,
+        "file_path": f.display_path,
         "file_hash": digest,
-        "file_size": path.stat().st_size,
-        "file_modified_at": _modified_at(path),
+        "file_size": f.size,
+        "file_modified_at": _modified_at(f.mtime_ns),
         "run_id": run_id,
     }
-    earlier = con.execute(
-        "select load_id, file_name from audit.file_loads "
-        "where source = ? and file_hash = ? and status = 'loaded' order by load_id limit 1",
-        [source.name, digest],
-    ).fetchone()
-
-    result = FileLoad(source.name, path.name, "loaded")
-    validated = read = None
-    if earlier:
-        result.status = "duplicate"
-        result.reason = f"same bytes as {earlier[1]} (load {earlier[0]}), which is already loaded"
-    else:
-        try:
-            read = read_file(path, source)
-            validated = validate(read.frame, source, file_format=read.file_format)
-        except FileSetAside as exc:
-            result.status, result.reason = "set_aside", exc.reason
 
     con.begin()
     try:
@@ -177,7 +187,8 @@ def load_file(
                 extra_columns=", ".join(read.extra_columns) or None,
             )
             if read.extra_columns:
-                result.reason = f"extra columns ignored: {', '.join(read.extra_columns)}"
+                extras = ", ".join(read.extra_columns)
+                result.reason = f"已忽略合同之外的列：{extras}。 / extra columns ignored: {extras}"
                 row["reason"] = result.reason
         row.update(
             rows_read=result.rows_read,
@@ -186,7 +197,7 @@ def load_file(
         )
         _record(con, row)
         if validated is not None:
-            params = {"load_id": load_id, "file_name": path.name, "loaded_at": loaded_at}
+            params = {"load_id": load_id, "file_name": f.display_name, "loaded_at": loaded_at}
             if any(c.personal for c in source.columns):
                 params["pii_key"] = pii_key
             # String views pass to DuckDB without the copy that large_string export makes.
@@ -204,16 +215,56 @@ def load_file(
                     "$source as source, $file_name as file_name, "
                     f"{ROW_NUMBER} as row_number, column_name, rule, value, message, rules_broken "
                     "from _kzdw_rejected_rows",
-                    {"load_id": load_id, "source": source.name, "file_name": path.name},
+                    {"load_id": load_id, "source": source.name, "file_name": f.display_name},
                 )
                 con.unregister("_kzdw_rejected_rows")
         con.commit()
-    except BaseException:
-        con.rollback()
+    except BaseException as exc:
+        # Rolling back after a fatal error (a full disk) may fail in turn: the error that
+        # caused it is the one to report.
+        with contextlib.suppress(duckdb.Error):
+            con.rollback()
+        if _is_disk_full(exc):
+            raise DiskFull(_disk_full_message(con, f)) from exc
         raise
     result.load_id = load_id
     result.seconds = time.perf_counter() - started
     return result
+
+
+def _is_disk_full(exc: BaseException) -> bool:
+    if isinstance(exc, OSError) and exc.errno in (errno.ENOSPC, errno.EDQUOT, errno.EFBIG):
+        return True
+    text = str(exc)
+    return isinstance(exc, duckdb.Error) and (
+        "No space left on device" in text or "File too large" in text or "Disk quota" in text
+    )
+
+
+def _mount_point(path: Path) -> Path:
+    path = path.resolve()
+    while not os.path.ismount(path) and path != path.parent:
+        path = path.parent
+    return path
+
+
+def _disk_full_message(con: duckdb.DuckDBPyConnection, f: LandingFile) -> str:
+    try:
+        database = Path(
+            con.execute(
+                "select path from duckdb_databases() where database_name = current_database()"
+            ).fetchone()[0]
+        )
+    except Exception:
+        database = Path.cwd()
+    disk = _mount_point(database.parent)
+    free = shutil.disk_usage(disk).free / 2**20
+    return (
+        f"磁盘已满：载入 {f.display_name} 时，仓库 {database} 所在磁盘 {disk}（剩余 {free:.0f} MB）"
+        f"写入失败，该文件一行也未载入；请腾出空间后重新运行。 / the disk {disk} holding the "
+        f"warehouse {database} is full ({free:.0f} MB free): nothing of {f.display_name} was "
+        "loaded; free some space and run again, the file is still in the landing folder"
+    )
 
 
 def load_pending(
@@ -223,15 +274,24 @@ def load_pending(
     *,
     pii_key: str,
     run_id: str | None = None,
-    files: Iterable[Path] | None = None,
+    files: Iterable[LandingFile] | None = None,
     progress: Callable[[FileLoad], None] | None = None,
+    skipped: Callable[[LandingFile, str], None] | None = None,
 ) -> list[FileLoad]:
-    """Load every pending file of one source, in order of arrival."""
+    """Load every pending file of one source (or the files given), in order of arrival. A
+    file that changed since it was listed is left for a later run (`skipped` hears of it).
+    Refuses to load with another personal-data key than the warehouse was built with."""
     ensure_schema(con)
+    verify_pii_key(con, key_fingerprint(pii_key))
     todo = list(files) if files is not None else pending_files(con, landing_dir, source)
     results = []
-    for path in todo:
-        result = load_file(con, source, path, pii_key=pii_key, run_id=run_id)
+    for f in todo:
+        try:
+            result = load_file(con, source, f, pii_key=pii_key, run_id=run_id)
+        except FileChanged as exc:
+            if skipped:
+                skipped(f, str(exc))
+            continue
         results.append(result)
         if progress:
             progress(result)
@@ -255,7 +315,8 @@ def settle_files(
     duplicate files to the archive, set-aside files to quarantine with a `.reason.txt`.
 
     Run after loading; it also settles files left behind by a run that stopped between its
-    commit and its move, so nothing stays in the landing folder twice.
+    commit and its move, so nothing stays in the landing folder twice. Only the regular files
+    the scan lists are moved, never what a link points to.
     """
     known = {
         (path, size, modified): (load_id, status, reason)
@@ -266,25 +327,37 @@ def settle_files(
         ).fetchall()
     }
     moved = []
-    for path in landing_files(landing_dir, source):
-        record = known.get((str(path.resolve()), path.stat().st_size, _modified_at(path)))
+    for f in scan(landing_dir, source).files:
+        record = known.get(_identity(f))
         if record is None:
             continue
         load_id, status, reason = record
         folder = (quarantine_dir if status == "set_aside" else archive_dir) / source.name
         folder.mkdir(parents=True, exist_ok=True)
-        target = folder / _settled_name(load_id, path.name)
+        target = folder / _settled_name(load_id, f.name)
         if status == "set_aside":
             target.with_name(target.name + ".reason.txt").write_text(
-                f"{path.name} ({source.name}) was set aside on load {load_id}:\n{reason}\n\n"
-                "Fix the file and put it back into the landing folder "
+                f"{f.display_name}（{source.title_zh}，{source.name}）"
+                f"在第 {load_id} 次载入时被整体退回：\n"
+                f"{reason}\n\n请修正文件后重新放入落地文件夹 {landing_dir / source.name}。\n"
+                f"Fix the file and put it back into the landing folder "
                 f"({landing_dir / source.name}) to load it.\n",
                 encoding="utf-8",
             )
-        shutil.move(path, target)
+        try:
+            if LandingFile.at(f.path) != f:
+                continue  # replaced since it was listed: the new file is loaded on its own
+            os.replace(f.path, target)
+        except FileChanged:
+            continue
+        except OSError as exc:
+            if exc.errno != errno.EXDEV:
+                raise
+            shutil.copyfile(f.path, target, follow_symlinks=False)
+            os.unlink(f.path)
         con.execute(
             "update audit.file_loads set settled_path = ? where load_id = ?",
-            [str(target), load_id],
+            [display_name(str(target)), load_id],
         )
-        moved.append((path, target))
+        moved.append((f.path, target))
     return moved

@@ -2,9 +2,27 @@
 
 from __future__ import annotations
 
+import hashlib
+import hmac
+import re
+from pathlib import Path
+
 import duckdb
 
 from sources.contracts import SOURCES, Source
+
+
+class WarehouseUnreadable(Exception):
+    """The warehouse file cannot be opened; the message says why and what to do."""
+
+
+class WarehouseBusy(WarehouseUnreadable):
+    """Another process holds the warehouse file (DuckDB allows one writer)."""
+
+
+class PiiKeyMismatch(Exception):
+    """The warehouse was built with another personal-data key."""
+
 
 FILE_LOADS_DDL = """
 create table if not exists audit.file_loads (
@@ -46,6 +64,103 @@ create table if not exists audit.rejected_rows (
 """
 
 
+DEPLOYMENT_DDL = """
+create table if not exists audit.deployment (
+    setting    varchar primary key,  -- pii_key_fingerprint
+    value      varchar not null,
+    set_at     timestamp not null default current_localtimestamp()
+)
+"""
+
+
+def open_warehouse(path: Path, read_only: bool = False) -> duckdb.DuckDBPyConnection:
+    """A connection to the warehouse file, or WarehouseUnreadable saying what is wrong with
+    the file (corrupt, written by a newer DuckDB, in use) instead of DuckDB's own error."""
+    path = Path(path)
+    if read_only and not path.exists():
+        raise WarehouseUnreadable(
+            f"仓库文件 {path} 不存在。 / no warehouse at {path}: run `kzdw run` to build it"
+        )
+    try:
+        return duckdb.connect(str(path), read_only=read_only)
+    except duckdb.Error as exc:
+        raise _unreadable(path, exc) from None
+
+
+def _unreadable(path: Path, exc: duckdb.Error) -> WarehouseUnreadable:
+    text = str(exc)
+    if "Could not set lock" in text or "Conflicting lock" in text:
+        pid = re.search(r"PID (\d+)", text)
+        holder = f" (pid {pid.group(1)})" if pid else ""
+        return WarehouseBusy(
+            f"仓库文件 {path} 正被另一个进程写入{holder}。 / the warehouse {path} is held by "
+            f"another process{holder}: a run is writing it; wait for it to finish, or read the "
+            "serving copy instead"
+        )
+    newer = re.search(
+        r"storage version number (\d+), but we can only read storage versions "
+        r"between (\d+) and (\d+)",
+        text,
+    )
+    if newer:
+        return WarehouseUnreadable(
+            f"仓库文件 {path} 由更新版本的 DuckDB 写入，本程序无法读取。 / the warehouse {path} "
+            f"was written by a newer DuckDB (storage version {newer.group(1)}; this kzdw reads "
+            f"{newer.group(2)}-{newer.group(3)} with DuckDB {duckdb.__version__}): upgrade kzdw, "
+            "or point KZDW_WAREHOUSE at a file this version wrote"
+        )
+    if (
+        "not a valid DuckDB database file" in text
+        or "Corrupt database" in text
+        or ("Could not read enough bytes" in text)
+    ):
+        return WarehouseUnreadable(
+            f"仓库文件 {path} 已损坏，无法打开。 / the warehouse {path} is not a readable DuckDB "
+            "file (damaged or truncated): move it aside and rebuild it with `kzdw replay "
+            "--into` from the archive, or restore it from a backup"
+        )
+    first = text.strip().splitlines()[0] if text.strip() else type(exc).__name__
+    return WarehouseUnreadable(
+        f"仓库文件 {path} 无法打开。 / cannot open the warehouse {path}: {first}"
+    )
+
+
+def key_fingerprint(key: str) -> str:
+    """Tells personal-data keys apart without revealing them: recorded in the warehouse."""
+    digest = hmac.new(key.encode("utf-8"), b"kzdw personal-data key", hashlib.sha256)
+    return digest.hexdigest()[:16]
+
+
+def verify_pii_key(
+    con: duckdb.DuckDBPyConnection, fingerprint: str, *, record: bool = True
+) -> None:
+    """Record the fingerprint of the personal-data key on the warehouse's first load, and
+    refuse every later load with another key (PiiKeyMismatch): the hashes of new rows would
+    silently stop matching the old ones (joins and distinct counts across loads would break).
+    With `record=False` (a read-only look before a run) nothing is written."""
+    try:
+        stored = con.execute(
+            "select value from audit.deployment where setting = 'pii_key_fingerprint'"
+        ).fetchone()
+    except duckdb.CatalogException:  # a warehouse without the table: nothing recorded yet
+        stored = None
+    if stored is None:
+        if record:
+            con.execute(
+                "insert into audit.deployment (setting, value) values ('pii_key_fingerprint', ?)",
+                [fingerprint],
+            )
+        return
+    if stored[0] != fingerprint:
+        raise PiiKeyMismatch(
+            "个人信息密钥与建库时不同，拒绝载入：新行的散列将无法与已有数据对应。 / the "
+            f"personal-data key (fingerprint {fingerprint}) is not the one this warehouse was "
+            f"built with (fingerprint {stored[0]}): the hashes of new rows would not match the "
+            "old ones. Set KZDW_PII_KEY to the original key or restore the key file beside the "
+            "warehouse; to start over with a new key, rebuild with `kzdw replay --into`"
+        )
+
+
 def raw_table_ddl(source: Source) -> str:
     cols = ",\n    ".join(f'"{name}" {dtype}' for name, dtype in source.raw_schema())
     return f"create table if not exists {source.raw_table} (\n    {cols}\n)"
@@ -58,6 +173,7 @@ def ensure_schema(con: duckdb.DuckDBPyConnection) -> None:
     con.execute(FILE_LOADS_DDL)
     con.execute("alter table audit.file_loads add column if not exists settled_path varchar")
     con.execute(REJECTED_ROWS_DDL)
+    con.execute(DEPLOYMENT_DDL)
     con.execute("create sequence if not exists audit.load_id_seq start 1")
     for source in SOURCES.values():
         con.execute(raw_table_ddl(source))

@@ -43,16 +43,16 @@ class Deployment:
         return self.root / "dagster_home"
 
     def env(self, as_of: str = "") -> dict[str, str]:
+        """Only the settings the landing contract names, as an operator (and every outside
+        check) sets them: everything else derives from these."""
         self.dagster_home.mkdir(parents=True, exist_ok=True)
-        env = {k: v for k, v in os.environ.items() if not k.startswith("KZDW_")}
+        env = {
+            k: v for k, v in os.environ.items() if not k.startswith(("KZDW_", "DAGSTER_", "DBT_"))
+        }
         env.update(
             KZDW_LANDING_DIR=str(self.landing),
             KZDW_WAREHOUSE=str(self.warehouse),
-            KZDW_SERVING=str(self.serving),
-            KZDW_ARCHIVE_DIR=str(self.root / "archive"),
-            KZDW_QUARANTINE_DIR=str(self.root / "quarantine"),
             KZDW_AS_OF=as_of,
-            KZDW_PII_KEY="test-key",
             DAGSTER_HOME=str(self.dagster_home),
         )
         return env
@@ -66,7 +66,7 @@ class Deployment:
     ) -> CliRun:
         proc = subprocess.run(
             [sys.executable, "-m", "orchestration.cli", *args],
-            cwd=PROJECT_ROOT,
+            cwd=self.root,
             env={**self.env(as_of), **(extra_env or {})},
             capture_output=True,
             text=True,

@@ -10,7 +10,6 @@ import time
 import pytest
 
 from benchmarks.ingest import make_csv
-from tests.conftest import PROJECT_ROOT
 
 pytestmark = pytest.mark.slow
 
@@ -27,7 +26,7 @@ def test_sigkill_mid_load_leaves_nothing_and_the_next_run_loads_all(deployment):
     make_csv(folder / "big.csv", ROWS)
     proc = subprocess.Popen(
         [sys.executable, "-m", "orchestration.cli", "run"],
-        cwd=PROJECT_ROOT,
+        cwd=deployment.root,
         env=deployment.env(),
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,

@@ -22,7 +22,7 @@ import dagster as dg
 import duckdb
 import pytest
 
-from tests.conftest import PROJECT_ROOT, Deployment
+from tests.conftest import Deployment
 from tests.handmade import make_landing
 from tests.oracle import compute_kpis, read_landing
 from tests.test_end_to_end import _assert_same_kpis
@@ -55,7 +55,7 @@ class Daemon:
         with self.log.open("wb") as out:
             self.proc = subprocess.Popen(
                 [sys.executable, "-m", "orchestration.cli", "dev", "--port", str(self.port)],
-                cwd=PROJECT_ROOT,
+                cwd=self.deployment.root,
                 env=env,
                 stdout=out,
                 stderr=subprocess.STDOUT,

@@ -1,6 +1,5 @@
 """The dbt project as assets: staging, intermediate, marts, the KPI table and the seeds."""
 
-import os
 import shutil
 import threading
 from collections.abc import Mapping
@@ -17,7 +16,13 @@ from dagster_dbt import (
 )
 
 from expectations.runner import warm_up
-from orchestration.dbt.resources import dbt_project
+from orchestration.dbt.resources import (
+    dbt_project,
+    environment,
+    invocation_folder,
+    keep_parse,
+    manifest_path,
+)
 from orchestration.lib.automation import after_upstream_updates
 from orchestration.lib.progress import progress_log
 from orchestration.lib.settings import WAREHOUSE_POOL, WarehouseResource
@@ -63,7 +68,7 @@ translator = KzdwDbtTranslator(settings=DagsterDbtTranslatorSettings(enable_asse
 
 
 @dbt_assets(
-    manifest=dbt_project.manifest_path,
+    manifest=manifest_path(),
     project=dbt_project,
     dagster_dbt_translator=translator,
     name="kzdw_dbt_models",
@@ -77,11 +82,12 @@ def kzdw_dbt_models(
     progress_log.info("dbt build: staging, marts, KPIs and their tests")
     # The KPI checks after the build need Great Expectations: import it while dbt works.
     threading.Thread(target=warm_up, name="gx-warm-up", daemon=True).start()
-    # A run that builds some models only (a load of one source, under automation) runs the
-    # tests whose every parent it builds: a relationships test to a model of another source
-    # waits for a build that includes both (the daily one, or the next full run).
-    os.environ.setdefault("DBT_INDIRECT_SELECTION", "cautious")
-    invocation = dbt.cli(["build", "--exclude-resource-type", "unit_test"], context=context)
+    settings = warehouse.settings
+    folder = invocation_folder(settings, context.run_id)
+    with environment(settings.dbt_env()):
+        invocation = dbt.cli(
+            ["build", "--exclude-resource-type", "unit_test"], context=context, target_path=folder
+        )
     for event in invocation.stream():
         if isinstance(event, dg.Output):
             key = context.asset_key_for_output(event.output_name)
@@ -90,7 +96,8 @@ def kzdw_dbt_models(
             outcome = "warned" if event.severity == dg.AssetCheckSeverity.WARN else "failed"
             progress_log.warning("dbt: test %s %s", event.check_name, outcome)
         yield event
-    prune_invocation_folders(invocation.target_path.parent)
+    keep_parse(settings, folder)
+    prune_invocation_folders(settings.dbt_dir)
 
 
 # Each dbt invocation leaves a folder of artifacts (manifest, run results, log: ≈7 MB), one per

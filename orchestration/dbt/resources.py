@@ -1,12 +1,22 @@
-"""The dbt project and the dbt CLI resource."""
+"""The dbt project, the dbt CLI resource, and how a run invokes dbt for one deployment.
+
+Importing this module reads the project's prepared manifest and nothing else: it runs no dbt
+command and writes nothing. The manifest is prepared with the code (`kzdw prepare`, run by
+`make setup`), as dagster-dbt's `prepare-and-package` does for a deployed project. Each
+invocation then gets the deployment's settings in its environment and writes its artifacts
+and logs beside the warehouse (`Settings.dbt_dir`), never into the project folder.
+"""
 
 from __future__ import annotations
 
+import contextlib
 import fcntl
-import hashlib
 import os
 import shutil
+import subprocess
 import sys
+import uuid
+from collections.abc import Iterator
 from functools import cached_property
 from importlib import metadata
 from pathlib import Path
@@ -14,64 +24,69 @@ from pathlib import Path
 from dagster_dbt import DbtCliResource, DbtProject
 from packaging import version
 
-from orchestration.lib.settings import DEFAULTS, PROJECT_ROOT, resolve
+from kzdw.settings import DBT_PROJECT_DIR, Settings
 
-DBT_PROJECT_DIR = PROJECT_ROOT / "dbt_project"
-
-
-def _warehouse_for_dbt() -> str:
-    return str(resolve(os.environ.get("KZDW_WAREHOUSE") or DEFAULTS["KZDW_WAREHOUSE"]))
-
-
-def target_path_for(warehouse: str) -> Path:
-    """dbt's target folder for one warehouse file, relative to the dbt project.
-
-    dbt's saved parse holds only for the profile it was made with, and the warehouse path is
-    part of the profile: a parse for another path is redone whole (10-20 s). Each warehouse
-    file keeps its own folder, so every run of one deployment reuses its parse, and two
-    deployments of one checkout (the UI, a benchmark, tests side by side) never parse over
-    each other."""
-    digest = hashlib.sha256(warehouse.encode("utf-8")).hexdigest()[:12]
-    return Path("target") / f"{Path(warehouse).stem}-{digest}"
-
-
-WAREHOUSE_FOR_DBT = _warehouse_for_dbt()
-dbt_project = DbtProject(
-    project_dir=DBT_PROJECT_DIR,
-    profiles_dir=DBT_PROJECT_DIR,
-    target_path=target_path_for(WAREHOUSE_FOR_DBT),
-)
-TARGET_DIR = DBT_PROJECT_DIR / dbt_project.target_path
-# dagster-dbt takes the saved parse from, and writes each invocation's artifacts under, the
-# folder DBT_TARGET_PATH names.
-os.environ["DBT_TARGET_PATH"] = str(TARGET_DIR)
+dbt_project = DbtProject(project_dir=DBT_PROJECT_DIR, profiles_dir=DBT_PROJECT_DIR)
+MANIFEST = dbt_project.manifest_path
+PARTIAL_PARSE = "partial_parse.msgpack"
 
 # The dbt installed beside this interpreter, so that a run works without an activated venv.
 DBT_EXECUTABLE = shutil.which("dbt", path=str(Path(sys.executable).parent)) or "dbt"
 
 
-def _stale(manifest: Path) -> bool:
-    if not manifest.exists():
+class ManifestMissing(RuntimeError):
+    pass
+
+
+def manifest_path() -> Path:
+    """The prepared manifest, or ManifestMissing saying how to make it."""
+    if not MANIFEST.exists():
+        raise ManifestMissing(
+            f"the dbt manifest {MANIFEST} is missing: run `make setup` (or `kzdw prepare`) "
+            "once after installing or changing the dbt project"
+        )
+    return MANIFEST
+
+
+def manifest_is_stale() -> bool:
+    """True when a model, macro, seed, test or the project file is newer than the manifest."""
+    if not MANIFEST.exists():
         return True
-    built = manifest.stat().st_mtime
+    built = MANIFEST.stat().st_mtime
     watched = [DBT_PROJECT_DIR / "dbt_project.yml", DBT_PROJECT_DIR / "profiles.yml"]
     for folder in ("models", "macros", "seeds", "tests"):
         watched.extend((DBT_PROJECT_DIR / folder).rglob("*"))
     return any(p.is_file() and p.stat().st_mtime > built for p in watched)
 
 
-def prepare_manifest() -> None:
-    """`dbt parse` when the manifest is missing or older than the project. It runs when the
-    definitions are imported, so `kzdw`, every process of `dagster dev` and the tests come
-    through here; processes that start together for one warehouse parse once, the others
-    wait on the lock."""
-    TARGET_DIR.mkdir(parents=True, exist_ok=True)
-    with (TARGET_DIR / ".parse.lock").open("w") as lock:
+def prepare_manifest() -> subprocess.CompletedProcess[str]:
+    """`dbt parse` into the project's own target folder: part of installing the code (the
+    project is code; this is its build step), not of running a deployment."""
+    target = DBT_PROJECT_DIR / "target"
+    target.mkdir(parents=True, exist_ok=True)
+    with (target / ".parse.lock").open("w") as lock:
         fcntl.flock(lock, fcntl.LOCK_EX)
-        if _stale(dbt_project.manifest_path):
-            # The same absolute path the runs give dbt (WarehouseResource.setup_for_execution).
-            os.environ["KZDW_WAREHOUSE"] = WAREHOUSE_FOR_DBT
-            dbt_resource.cli(["parse", "--quiet"], target_path=TARGET_DIR).wait()
+        env = {**os.environ, "DBT_SEND_ANONYMOUS_USAGE_STATS": "false"}
+        return subprocess.run(
+            [
+                DBT_EXECUTABLE,
+                "parse",
+                "--quiet",
+                "--project-dir",
+                str(DBT_PROJECT_DIR),
+                "--profiles-dir",
+                str(DBT_PROJECT_DIR),
+                "--target-path",
+                str(target),
+                "--log-path",
+                str(target),
+            ],
+            cwd=DBT_PROJECT_DIR,
+            env=env,
+            capture_output=True,
+            text=True,
+            check=False,
+        )
 
 
 class KzdwDbtCliResource(DbtCliResource):
@@ -90,4 +105,41 @@ class KzdwDbtCliResource(DbtCliResource):
 
 
 dbt_resource = KzdwDbtCliResource(project_dir=dbt_project, dbt_executable=DBT_EXECUTABLE)
-prepare_manifest()
+
+
+@contextlib.contextmanager
+def environment(values: dict[str, str]) -> Iterator[None]:
+    """dagster-dbt starts dbt with a copy of this process's environment and takes no
+    environment of its own: the deployment's values are set for the moment dbt is started and
+    put back after."""
+    before = {name: os.environ.get(name) for name in values}
+    os.environ.update(values)
+    try:
+        yield
+    finally:
+        for name, value in before.items():
+            if value is None:
+                os.environ.pop(name, None)
+            else:
+                os.environ[name] = value
+
+
+def invocation_folder(settings: Settings, run_id: str) -> Path:
+    """A fresh artifact folder for one invocation, seeded with the deployment's saved parse so
+    that dbt re-parses only what changed (a first invocation parses whole, ≈10-20 s)."""
+    base = settings.dbt_dir
+    folder = base / f"kzdw_dbt_models-{run_id[:8]}-{uuid.uuid4().hex[:7]}"
+    folder.mkdir(parents=True, exist_ok=True)
+    saved = base / PARTIAL_PARSE
+    if saved.exists():
+        shutil.copyfile(saved, folder / PARTIAL_PARSE)
+    return folder
+
+
+def keep_parse(settings: Settings, folder: Path) -> None:
+    """The invocation's parse becomes the deployment's saved parse (replaced in one step)."""
+    made = folder / PARTIAL_PARSE
+    if made.exists():
+        partial = settings.dbt_dir / f".{PARTIAL_PARSE}.{os.getpid()}.partial"
+        shutil.copyfile(made, partial)
+        os.replace(partial, settings.dbt_dir / PARTIAL_PARSE)

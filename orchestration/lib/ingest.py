@@ -4,11 +4,61 @@ from importlib import import_module
 
 import dagster as dg
 
+from kzdw.settings import SettingsError
 from orchestration.lib.progress import progress_log
 from orchestration.lib.settings import WAREHOUSE_POOL, WarehouseResource
 from sources.contracts import Source
-from sources.loader import FileLoad, load_pending, pending_files, settle_files
-from sources.warehouse import ensure_schema
+from sources.landing import LandingFile, display_name, scan, settled
+from sources.loader import DiskFull, FileLoad, load_pending, pending, settle_files
+from sources.warehouse import PiiKeyMismatch, ensure_schema
+
+
+class LandingFileVersion(dg.Config):
+    """One version of one landing file, as the landing sensor saw it settle: the name's
+    bytes as hex (`key`; names may hold any bytes), its size and modification time."""
+
+    key: str
+    name: str
+    size: int
+    mtime_ns: int
+
+
+class LoadConfig(dg.Config):
+    """Which files a load takes. Empty (a run from the UI, a job, `kzdw run`): every file of
+    the landing folder that has settled. From the landing sensor: exactly the file versions
+    it saw settle, so a file still being written when the run starts is never loaded half."""
+
+    files: list[LandingFileVersion] | None = None
+
+
+def file_versions(files: list[LandingFile]) -> list[dict]:
+    """The run configuration that makes a load take exactly these file versions."""
+    return [
+        {"key": f.key, "name": f.display_name, "size": f.size, "mtime_ns": f.mtime_ns}
+        for f in files
+    ]
+
+
+def _chosen(listed: list[LandingFile], config: LoadConfig) -> tuple[list[LandingFile], list[str]]:
+    """(files to load, lines about files not loaded) from the folder as listed now."""
+    if config.files is None:
+        ready, young = settled(listed)
+        return ready, [
+            f"{f.display_name}: 仍在写入，下次运行再载入。 / still being written: left for the "
+            "next run"
+            for f in young
+        ]
+    wanted = {(v.key, v.size, v.mtime_ns): v for v in config.files}
+    chosen = [f for f in listed if (f.key, f.size, f.mtime_ns) in wanted]
+    found = {(f.key, f.size, f.mtime_ns) for f in chosen}
+    gone = [
+        f"{v.name}: 已不在落地文件夹或已改变（可能已由另一运行载入）。 / no longer in the landing "
+        "folder as the sensor saw it (loaded by another run, or changed): not loaded by this run"
+        for k, v in wanted.items()
+        if k not in found
+    ]
+    return chosen, gone
+
 
 # Above this, a suite runs on a reservoir sample of the batch: its shape expectations need no
 # more, and the contract's rules were already enforced on every row by the loader.
@@ -164,43 +214,57 @@ def build_raw_asset(source: Source) -> dg.AssetsDefinition:
         ],
     )
     def _raw_asset(
-        context: dg.AssetExecutionContext, warehouse: WarehouseResource
+        context: dg.AssetExecutionContext, warehouse: WarehouseResource, config: LoadConfig
     ) -> dg.MaterializeResult:
-        def report(r: FileLoad) -> None:
-            line = (
-                f"{source.name}/{r.file_name}: {r.status}, read {r.rows_read:,}, loaded "
-                f"{r.rows_loaded:,}, rejected {r.rows_rejected:,} ({r.seconds:.1f} s)"
-                + (f"; {r.reason}" if r.reason else "")
-            )
-            (context.log.warning if r.status == "set_aside" else context.log.info)(line)
+        settings = warehouse.settings
+        landing = settings.landing_dir
+
+        def say(line: str, warn: bool = False) -> None:
+            (context.log.warning if warn else context.log.info)(line)
             progress_log.info(line)
 
+        def report(r: FileLoad) -> None:
+            say(
+                f"{source.name}/{r.file_name}: {r.status}, read {r.rows_read:,}, loaded "
+                f"{r.rows_loaded:,}, rejected {r.rows_rejected:,} ({r.seconds:.1f} s)"
+                + (f"; {r.reason}" if r.reason else ""),
+                warn=r.status == "set_aside",
+            )
+
+        try:
+            pii_key = settings.pii_key()
+        except SettingsError as exc:
+            raise dg.Failure(str(exc)) from exc
+        listing = scan(landing, source)
+        for entry in listing.skipped:
+            say(entry.line(source), warn=True)
+        # Settling may wait a few seconds for a young file: before the warehouse is opened.
+        chosen, not_taken = _chosen(listing.files, config)
+        for line in not_taken:
+            say(f"{source.name}/{line}")
         con = warehouse.connect()
         try:
             ensure_schema(con)
-            pending = pending_files(con, warehouse.landing_path, source)
-            progress_log.info(
-                "%s: %d new file(s) in %s",
-                source.name,
-                len(pending),
-                warehouse.landing_path / source.name,
-            )
-            results = load_pending(
-                con,
-                warehouse.landing_path,
-                source,
-                pii_key=warehouse.pii_key,
-                run_id=context.run_id,
-                files=pending,
-                progress=report,
-            )
+            todo = pending(con, source, chosen)
+            say(f"{source.name}: {len(todo)} new file(s) in {landing / source.name}")
+            try:
+                results = load_pending(
+                    con,
+                    landing,
+                    source,
+                    pii_key=pii_key,
+                    run_id=context.run_id,
+                    files=todo,
+                    progress=report,
+                    skipped=lambda f, why: say(
+                        f"{source.name}/{f.display_name}: {why}; left for a later run"
+                    ),
+                )
+            except (PiiKeyMismatch, DiskFull) as exc:
+                raise dg.Failure(str(exc)) from exc
             reconcile = _reconcile(con, source, results)
-            settled = settle_files(
-                con,
-                warehouse.landing_path,
-                warehouse.archive_path,
-                warehouse.quarantine_path,
-                source,
+            settled_files = settle_files(
+                con, landing, settings.archive_dir, settings.quarantine_dir, source
             )
         finally:
             con.close()
@@ -213,11 +277,15 @@ def build_raw_asset(source: Source) -> dg.AssetsDefinition:
                 "files_loaded": counts["loaded"],
                 "files_duplicate": counts["duplicate"],
                 "files_set_aside": counts["set_aside"],
+                "files_skipped": len(listing.skipped),
                 "rows_read": sum(r.rows_read for r in results),
                 "rows_loaded": sum(r.rows_loaded for r in results),
                 "rows_rejected": sum(r.rows_rejected for r in results),
                 "load_ids": dg.MetadataValue.json([r.load_id for r in results]),
-                "files_moved": dg.MetadataValue.json([str(t) for _, t in settled]),
+                "files": dg.MetadataValue.json([r.file_name for r in results]),
+                "files_moved": dg.MetadataValue.json(
+                    [display_name(str(t)) for _, t in settled_files]
+                ),
             },
             check_results=[reconcile, *suite_results],
         )

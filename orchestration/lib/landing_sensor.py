@@ -6,7 +6,8 @@ two ticks in a row, or, on the tick that first sees it, when it was last modifie
 SETTLE_SECONDS before (a file that was complete before it was moved in is taken at once).
 Names ending in .part, .tmp or .crdownload are never read, so a writer that may pause for
 longer mid-file writes under such a name and renames. The cursor holds what the last tick saw
-and which versions of which files runs were requested for.
+and which versions of which files runs were requested for, each file by its name's bytes (as
+hex), and the run it requests loads exactly those versions (`LoadConfig`).
 """
 
 import hashlib
@@ -15,14 +16,13 @@ import time
 
 import dagster as dg
 
+from orchestration.lib.ingest import file_versions
 from orchestration.lib.settings import WarehouseResource
 from sources.contracts import Source
-from sources.loader import landing_files
+from sources.landing import SETTLE_SECONDS, scan
 
 # Seconds between ticks (the Dagster daemon's sensor loop runs every 5 s at most).
 SENSOR_INTERVAL_SECONDS = 5
-# Seconds without a write after which a file seen for the first time is taken as complete.
-SETTLE_SECONDS = 3
 
 
 def sensor_name(source: Source) -> str:
@@ -63,18 +63,21 @@ def build_landing_sensor(source: Source) -> dg.SensorDefinition:
         default_status=dg.DefaultSensorStatus.RUNNING,
     )
     def _sensor(context: dg.SensorEvaluationContext, warehouse: WarehouseResource):
-        now = {}
-        for path in landing_files(warehouse.landing_path, source):
-            stat = path.stat()
-            now[path.name] = [stat.st_size, stat.st_mtime_ns]
+        listing = scan(warehouse.settings.landing_dir, source)
+        by_key = {f.key: f for f in listing.files}
+        now = {key: [f.size, f.mtime_ns] for key, f in by_key.items()}
         ready, cursor = ready_files(context.cursor, now)
         context.update_cursor(cursor)
         if not ready:
             return dg.SkipReason(f"no file in {source.name}/ ready to load")
         digest = hashlib.sha256(json.dumps({n: now[n] for n in ready}).encode()).hexdigest()
+        files = [by_key[key] for key in ready]
         return dg.RunRequest(
             run_key=f"{source.name}:{digest[:16]}",
             asset_selection=[raw_key],
+            run_config={
+                "ops": {raw_key.to_python_identifier(): {"config": {"files": file_versions(files)}}}
+            },
             tags={"kzdw/source": source.name, "kzdw/files": str(len(ready))},
         )
 

@@ -2,17 +2,17 @@
 page in Chinese, an Excel workbook and a PDF of the page.
 
 `build_report` writes `report.html`, `report.xlsx` and `report.pdf` into
-`reports/<as-of>/` beside the serving copy's folder (`data/reports/<as-of>/` with the default
-settings), or into the folder given.
+`<reports folder>/<as-of>/` (KZDW_REPORTS_DIR, by default `reports/` beside the warehouse), or
+into the folder given.
 """
 
 from __future__ import annotations
 
-import os
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
 
+from kzdw.files import replace_atomically
 from orchestration.report.data import ReportData, ReportDataError, load_report_data
 from orchestration.report.excel import write_workbook
 from orchestration.report.html import current_revisions, render_html
@@ -40,29 +40,26 @@ class ReportFiles:
         return self.html, self.xlsx, self.pdf
 
 
-def default_out_dir(serving: Path, as_of: date) -> Path:
-    """`<root>/reports/<as-of>/` where the serving copy is `<root>/serving/<file>`: reports
-    stay with the deployment whose figures they show (data/reports/<as-of>/ by default)."""
-    return serving.resolve().parent.parent / "reports" / as_of.isoformat()
+def default_out_dir(reports_dir: Path, as_of: date) -> Path:
+    """One folder per as-of date in the deployment's reports folder."""
+    return reports_dir / as_of.isoformat()
 
 
-def _replace(path: Path, write) -> None:
-    """Write beside the target and rename over it: a reader never opens half a file."""
-    partial = path.with_name(f".{path.name}.{os.getpid()}.partial")
-    write(partial)
-    partial.replace(path)
-
-
-def build_report(serving: Path, out_dir: Path | None = None) -> ReportFiles:
-    """Read the serving copy and write the three files. The HTML and the workbook are written
-    before the PDF, so a missing Chromium (ChromiumNotFound) still leaves them in place."""
+def build_report(
+    serving: Path, *, reports_dir: Path | None = None, out_dir: Path | None = None
+) -> ReportFiles:
+    """Read the serving copy and write the three files into `out_dir`, or into
+    `<reports_dir>/<as-of>/`. The HTML and the workbook are written before the PDF, so a
+    missing Chromium (ChromiumNotFound) still leaves them in place."""
+    if (reports_dir is None) == (out_dir is None):
+        raise TypeError("give reports_dir or out_dir")
     data = load_report_data(serving)
-    out = out_dir if out_dir is not None else default_out_dir(serving, data.as_of)
+    out = out_dir if out_dir is not None else default_out_dir(reports_dir, data.as_of)
     out.mkdir(parents=True, exist_ok=True)
     html, xlsx, pdf = out / "report.html", out / "report.xlsx", out / "report.pdf"
     page = render_html(data)
-    _replace(html, lambda p: p.write_text(page, encoding="utf-8"))
-    _replace(xlsx, lambda p: write_workbook(data, p))
+    replace_atomically(html, lambda p: p.write_text(page, encoding="utf-8"))
+    replace_atomically(xlsx, lambda p: write_workbook(data, p))
     print_pdf(html, pdf)
     return ReportFiles(html=html, xlsx=xlsx, pdf=pdf, as_of=data.as_of, data=data)
 

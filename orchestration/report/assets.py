@@ -22,14 +22,15 @@ from orchestration.report import ChromiumNotFound, build_report, summary
     "self-contained page in Chinese: the last full year's headline figures, progress against "
     "this year's targets, monthly trend of trips per case and the online rate, the project "
     "funnel, breakdowns, 修订说明), report.xlsx (one sheet per domain, 目标进度, 分项统计, "
-    "修订说明) and report.pdf (the page printed by headless Chromium), in reports/<as-of>/ "
-    "beside the serving folder (data/reports/<as-of>/ by default). Reads only the serving "
+    "修订说明) and report.pdf (the page printed by headless Chromium), in <reports>/<as-of>/ "
+    "(KZDW_REPORTS_DIR, by default reports/ beside the warehouse). Reads only the serving "
     "copy: marts.kpi_values, kpi_scorecard, kpi_breakdowns, kpi_revisions.",
 )
 def leadership(warehouse: WarehouseResource) -> dg.MaterializeResult:
     started = time.perf_counter()
     try:
-        files = build_report(warehouse.serving_path)
+        settings = warehouse.settings
+        files = build_report(settings.serving, reports_dir=settings.reports_dir)
     except ChromiumNotFound as exc:
         raise dg.Failure(str(exc)) from exc
     seconds = time.perf_counter() - started

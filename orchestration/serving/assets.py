@@ -6,6 +6,7 @@ import time
 
 import dagster as dg
 
+from kzdw.files import partial_path, remove_stale_partials
 from orchestration.lib.automation import after_upstream_updates
 from orchestration.lib.progress import progress_log
 from orchestration.lib.settings import WAREHOUSE_POOL, WarehouseResource
@@ -18,21 +19,16 @@ from orchestration.lib.settings import WAREHOUSE_POOL, WarehouseResource
     deps=[dg.AssetKey(["marts", "kpi_values"])],
     pool=WAREHOUSE_POOL,
     automation_condition=after_upstream_updates(),
-    description="The DuckDB file analysts read (KZDW_SERVING, default "
-    "data/serving/warehouse.duckdb): a copy of the whole warehouse taken after a build whose "
+    description="The DuckDB file analysts read (KZDW_SERVING, by default serving/<warehouse "
+    "file name> beside the warehouse): a copy of the whole warehouse taken after a build whose "
     "blocking checks passed, written beside the old copy and renamed over it in one step. An "
     "analyst's open connection keeps reading the copy it opened; a new connection sees the new "
     "one; a failed build never reaches this asset, so the previous copy stays.",
 )
 def warehouse(warehouse: WarehouseResource) -> dg.MaterializeResult:
-    source = warehouse.warehouse_path
-    target = warehouse.serving_path
-    if target.name != source.name:
-        raise dg.Failure(
-            f"the serving copy {target} must have the same file name as the warehouse "
-            f"({source.name}): DuckDB views name their database after the file. Set "
-            f"KZDW_SERVING to a path ending in /{source.name}"
-        )
+    settings = warehouse.settings
+    source, target = settings.warehouse, settings.serving
+    remove_stale_partials(target)
     target.parent.mkdir(parents=True, exist_ok=True)
     started = time.perf_counter()
     con = warehouse.connect()
@@ -42,8 +38,11 @@ def warehouse(warehouse: WarehouseResource) -> dg.MaterializeResult:
         kpi_rows = con.execute("select count(*) from marts.kpi_values").fetchone()[0]
         as_of = con.execute("select max(as_of) from marts.kpi_values").fetchone()[0]
         # Copied while this connection is open: no other process can write meanwhile.
-        partial = target.with_name(f".{target.name}.{os.getpid()}.partial")
+        partial = partial_path(target)
         shutil.copyfile(source, partial)
+    except BaseException:
+        partial.unlink(missing_ok=True)
+        raise
     finally:
         con.close()
     os.replace(partial, target)

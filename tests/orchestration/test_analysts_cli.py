@@ -13,8 +13,8 @@ from types import SimpleNamespace
 import duckdb
 import pytest
 
+from kzdw.settings import Settings
 from orchestration import analysts
-from tests.conftest import PROJECT_ROOT
 
 
 @pytest.fixture
@@ -54,14 +54,14 @@ def test_sql_refuses_to_write(serving):
     ]
 
 
-def test_sql_csv_prints_every_row(serving, monkeypatch, capsys):
-    monkeypatch.setenv("KZDW_SERVING", str(serving.serving))
+def test_sql_csv_prints_every_row(serving, capsys):
     args = SimpleNamespace(
         sql="select kpi_code, value from marts.kpi_values order by kpi_code",
         csv=True,
         max_rows=1,
     )
-    assert analysts.cmd_sql(args) == 0
+    settings = Settings.from_env(serving.env())
+    assert analysts.cmd_sql(args, settings) == 0
     assert capsys.readouterr().out == (
         "kpi_code,value\navg_trips_per_case,0.11\nentities_total,100425.0\n"
     )
@@ -146,7 +146,7 @@ def test_docs_generates_the_catalogue_from_the_serving_copy_and_serves_it(demo, 
     out = tmp_path / "site"
     proc = subprocess.Popen(
         [sys.executable, "-m", "orchestration.cli", "docs", "--port", str(port), "--out", str(out)],
-        cwd=PROJECT_ROOT,
+        cwd=deployment.root,
         env=deployment.env(),
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,

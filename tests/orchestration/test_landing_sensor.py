@@ -62,10 +62,19 @@ def test_sensor_evaluates_against_the_landing_folder(tmp_path):
     assert isinstance(request, dg.RunRequest)
     assert request.asset_selection == [dg.AssetKey(["raw", "service_items"])]
     assert request.tags["kzdw/files"] == "1"  # items.csv; items_new.csv waits for a 2nd look
+    # The run loads exactly the file version the sensor saw settle.
+    [version] = request.run_config["ops"]["raw__service_items"]["config"]["files"]
+    info = (folder / "items.csv").stat()
+    assert version == {
+        "key": b"items.csv".hex(),
+        "name": "items.csv",
+        "size": info.st_size,
+        "mtime_ns": info.st_mtime_ns,
+    }
     second = dg.build_sensor_context(cursor=first.cursor, resources={"warehouse": warehouse})
     request = sensor(second)
     assert isinstance(request, dg.RunRequest)
     assert request.tags["kzdw/files"] == "1"
-    assert "items_new.csv" in json.loads(second.cursor)["sent"]
+    assert b"items_new.csv".hex() in json.loads(second.cursor)["sent"]
     third = dg.build_sensor_context(cursor=second.cursor, resources={"warehouse": warehouse})
     assert isinstance(sensor(third), dg.SkipReason)

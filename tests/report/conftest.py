@@ -22,4 +22,4 @@ def data(serving) -> ReportData:
 
 @pytest.fixture(scope="module")
 def report(serving, tmp_path_factory) -> ReportFiles:
-    return build_report(serving, tmp_path_factory.mktemp("report_out"))
+    return build_report(serving, out_dir=tmp_path_factory.mktemp("report_out"))

@@ -3,7 +3,6 @@
 import shutil
 import subprocess
 import sys
-from pathlib import Path
 
 import dagster as dg
 import pytest
@@ -12,8 +11,6 @@ from orchestration.report import build_report, default_out_dir
 from orchestration.report.pdf import ChromiumNotFound, find_chromium
 from tests.report.browser import cjk_font_families, pdf_font_families
 from tests.report.fixture import AS_OF
-
-PROJECT_ROOT = Path(__file__).resolve().parents[2]
 
 
 def test_three_files(report):
@@ -38,15 +35,21 @@ def test_pdf_has_the_text_in_a_chinese_font(report):
         assert "本期有1项已发布数据因补报或更正而修订" in text
 
 
-def test_default_folder_is_beside_the_serving_copy(serving):
-    assert default_out_dir(serving, AS_OF) == serving.parent.parent / "reports" / "2023-06-30"
+def test_default_folder_is_one_per_as_of_date(tmp_path):
+    assert default_out_dir(tmp_path / "reports", AS_OF) == tmp_path / "reports" / "2023-06-30"
 
 
 def test_kzdw_report_prints_the_three_paths(serving):
-    env = {"PATH": "/usr/bin:/bin", "HOME": str(serving.parent), "KZDW_SERVING": str(serving)}
+    # The fixture's serving copy is <root>/serving/warehouse.duckdb: the deployment of the
+    # warehouse <root>/warehouse.duckdb, whose reports go to <root>/reports/.
+    env = {
+        "PATH": "/usr/bin:/bin",
+        "HOME": str(serving.parent),
+        "KZDW_WAREHOUSE": str(serving.parent.parent / "warehouse.duckdb"),
+    }
     proc = subprocess.run(
         [sys.executable, "-m", "orchestration.cli", "report"],
-        cwd=PROJECT_ROOT,
+        cwd=serving.parent,
         env=env,
         capture_output=True,
         text=True,
@@ -65,7 +68,7 @@ def test_kzdw_report_prints_the_three_paths(serving):
 def test_without_serving_copy_the_command_says_what_to_do(tmp_path, capsys, monkeypatch):
     from orchestration.cli import main
 
-    monkeypatch.setenv("KZDW_SERVING", str(tmp_path / "serving" / "warehouse.duckdb"))
+    monkeypatch.setenv("KZDW_WAREHOUSE", str(tmp_path / "warehouse.duckdb"))
     assert main(["report", "--out", str(tmp_path / "out")]) == 2
     assert "no serving copy" in capsys.readouterr().err
     assert not (tmp_path / "out").exists()
@@ -77,7 +80,7 @@ def test_without_chromium_the_error_names_the_package(serving, tmp_path, capsys,
     monkeypatch.setenv("PATH", str(tmp_path / "empty"))
     with pytest.raises(ChromiumNotFound, match=r"apt-get install chromium fonts-noto-cjk"):
         find_chromium()
-    monkeypatch.setenv("KZDW_SERVING", str(serving))
+    monkeypatch.setenv("KZDW_WAREHOUSE", str(serving.parent.parent / "warehouse.duckdb"))
     assert main(["report", "--out", str(tmp_path / "out")]) == 1
     err = capsys.readouterr().err
     assert "the PDF is not" in err and "`chromium`" in err
@@ -95,17 +98,16 @@ def test_asset(serving, tmp_path, monkeypatch):
     assert {d.asset_key for d in spec.deps} == {dg.AssetKey(["serving", "warehouse"])}
     assert leadership.op.pool is None
     assert spec.automation_condition is not None  # runs after each new serving copy
-    # The resource exports its settings to the environment for dbt: keep the test's own.
-    for name in ("KZDW_WAREHOUSE", "KZDW_AS_OF"):
-        monkeypatch.setenv(name, "")
     resource = WarehouseResource(
-        warehouse=str(tmp_path / "live" / "warehouse.duckdb"), serving=str(serving)
+        warehouse=str(tmp_path / "live" / "warehouse.duckdb"),
+        serving=str(serving),
+        reports_dir=str(tmp_path / "reports"),
     )
     result = dg.materialize([leadership], resources={"warehouse": resource})
     assert result.success
     metadata = result.get_asset_materialization_events()[0].materialization.metadata
     assert metadata["as_of"].value == "2023-06-30"
-    assert metadata["pdf"].value == str(default_out_dir(serving, AS_OF) / "report.pdf")
+    assert metadata["pdf"].value == str(tmp_path / "reports" / "2023-06-30" / "report.pdf")
     assert (metadata["targets"].value, metadata["targets_met"].value) == (5, 3)
     assert metadata["revisions_this_period"].value == 1
     # Only the serving copy was read: the live warehouse was never created.
@@ -113,5 +115,5 @@ def test_asset(serving, tmp_path, monkeypatch):
 
 
 def test_build_report_into_a_given_folder(serving, tmp_path):
-    files = build_report(serving, tmp_path / "given")
+    files = build_report(serving, out_dir=tmp_path / "given")
     assert files.html.parent == tmp_path / "given"

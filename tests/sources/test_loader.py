@@ -7,7 +7,8 @@ import duckdb
 import pytest
 
 from sources.contracts import PERMIT_CASES
-from sources.loader import landing_files, load_pending
+from sources.landing import scan
+from sources.loader import load_pending
 from tests.sources.test_validate import GOOD, RIC
 
 HEADER = [c.header_zh for c in PERMIT_CASES.columns]
@@ -38,7 +39,7 @@ def landing(tmp_path):
 
 
 def test_files_in_order_of_arrival(landing):
-    names = [p.name for p in landing_files(landing, PERMIT_CASES)]
+    names = [f.name for f in scan(landing, PERMIT_CASES).files]
     assert names == ["b_first.csv", "a_second.csv", "resent.csv"]
 
 
@@ -123,7 +124,8 @@ def test_set_aside_file_is_recorded_with_its_reason(tmp_path):
     [result] = load_pending(con, tmp_path / "landing", PERMIT_CASES, pii_key="k")
     assert result.status == "set_aside"
     status, reason = con.execute("select status, reason from audit.file_loads").fetchone()
-    assert status == "set_aside" and "办件编号 (case_id)" in reason
+    assert status == "set_aside" and reason.startswith("缺少必填列：办件编号")
+    assert "missing required column(s): case_id" in reason
 
 
 def test_settle_moves_known_files_and_leaves_new_ones(landing, tmp_path):
@@ -147,7 +149,7 @@ def test_settle_moves_known_files_and_leaves_new_ones(landing, tmp_path):
         "no_key.csv": f"quarantine/permit_cases/{ids['no_key.csv']:08d}__no_key.csv",
     }
     reason = tmp_path / (names["no_key.csv"] + ".reason.txt")
-    assert "办件编号 (case_id)" in reason.read_text(encoding="utf-8")
+    assert "缺少必填列：办件编号" in reason.read_text(encoding="utf-8")
     assert sorted(p.name for p in folder.iterdir()) == ["late.csv", "partial.csv.part"]
     settled = con.execute(
         "select settled_path from audit.file_loads where file_name = 'a_second.csv'"

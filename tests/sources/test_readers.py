@@ -98,8 +98,13 @@ def test_missing_required_column_names_it_in_both_languages(tmp_path):
     row = [v for h, v in zip(ITEM_ZH, ITEM_ROW, strict=True) if h != "实施部门"]
     with pytest.raises(FileSetAside) as err:
         read_file(_csv(tmp_path / "m.csv", header, [row], "utf-8"), SERVICE_ITEMS)
-    assert "实施部门 (department)" in err.value.reason
-    assert "drop it into the landing folder" in err.value.reason
+    assert err.value.reason == (
+        "缺少必填列：实施部门（表头为“事项编码,事项名称,事项类型,全程网办,高频事项,一窗综办,状态,更新时间”）；"
+        "请确认首行是表头并含有这些列（中文表头或英文列名均可），再重新导出。 / "
+        "missing required column(s): department; make sure the first row is the header and has "
+        "these columns (Chinese or English), then export again."
+    )
+    assert err.value.text.fix_en.startswith("make sure the first row is the header")
 
 
 def test_same_column_twice_is_set_aside(tmp_path):
