@@ -673,14 +673,21 @@ def cmd_prepare(args: argparse.Namespace, settings: Settings | None) -> int:
     return 0
 
 
+class _Parser(argparse.ArgumentParser):
+    """Refusals in one line: what was wrong and what is allowed (usage is one -h away)."""
+
+    def error(self, message: str):
+        self.exit(2, f"{self.prog}: {message} (see `{self.prog} -h`)\n")
+
+
 def build_parser() -> argparse.ArgumentParser:
     from orchestration import analysts
     from sources.contracts import SOURCES
 
-    parser = argparse.ArgumentParser(prog="kzdw", description=__doc__.split("\n")[0])
+    parser = _Parser(prog="kzdw", description=__doc__.split("\n")[0])
     parser.add_argument("--landing", help="landing folder (default $KZDW_LANDING_DIR)")
     parser.add_argument("--warehouse", help="DuckDB file (default $KZDW_WAREHOUSE)")
-    sub = parser.add_subparsers(dest="command", required=True)
+    sub = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
 
     demo = sub.add_parser("demo", help="write the deterministic demo landing set")
     demo.add_argument(

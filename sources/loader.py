@@ -225,7 +225,7 @@ def load_file(
         with contextlib.suppress(duckdb.Error):
             con.rollback()
         if _is_disk_full(exc):
-            raise DiskFull(_disk_full_message(con, f)) from exc
+            raise DiskFull(_disk_full_message(con, f, exc)) from exc
         raise
     result.load_id = load_id
     result.seconds = time.perf_counter() - started
@@ -248,7 +248,7 @@ def _mount_point(path: Path) -> Path:
     return path
 
 
-def _disk_full_message(con: duckdb.DuckDBPyConnection, f: LandingFile) -> str:
+def _disk_full_message(con: duckdb.DuckDBPyConnection, f: LandingFile, exc: BaseException) -> str:
     try:
         database = Path(
             con.execute(
@@ -257,6 +257,13 @@ def _disk_full_message(con: duckdb.DuckDBPyConnection, f: LandingFile) -> str:
         )
     except Exception:
         database = Path.cwd()
+    if (isinstance(exc, OSError) and exc.errno == errno.EFBIG) or "File too large" in str(exc):
+        return (
+            f"写入失败：载入 {f.display_name} 时仓库 {database} 的文件大小超过限制，该文件一行"
+            f"也未载入；请放宽限制后重新运行。 / writing the warehouse {database} failed: the "
+            f"file size limit was reached: nothing of {f.display_name} was loaded; raise the "
+            "limit and run again, the file is still in the landing folder"
+        )
     disk = _mount_point(database.parent)
     free = shutil.disk_usage(disk).free / 2**20
     return (

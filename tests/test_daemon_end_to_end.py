@@ -296,3 +296,25 @@ def test_an_analyst_connection_survives_loads_and_fifty_files_fail_no_run(daemon
     loads = [r for r in new_runs if r.tags.get("kzdw/source") == "permit_cases"]
     # The sensor batches whatever is ready on a tick: fifty files never take fifty runs.
     assert 2 <= len(loads) < 10
+
+
+def test_kzdw_run_while_the_daemon_runs_takes_turns_with_it(daemon):
+    # The landing sensor and `kzdw run` see the same twenty files at once: whichever loads a
+    # file first takes it, the other finds it loaded; writers queue for the one pool slot.
+    deployment = daemon.deployment
+    runs_before = {r.run_id for r in daemon.runs()}
+    twenty = _extra_case_files(daemon.made, deployment.root / "twenty", 20, "T")
+    _drop(twenty, deployment.landing)
+    run = deployment.kzdw("run")
+    assert run.returncode == 0, run.output
+    roots = [daemon.made, deployment.root / "first", deployment.root / "fifty"]
+    roots += [deployment.root / "one", twenty]
+    _wait_until_serving_matches(daemon, _expected(*roots))
+    loads = deployment.query(
+        "select status, count(*) from audit.file_loads where file_name like '办件_增量_T_%' "
+        "group by status",
+        database=deployment.serving,
+    )
+    assert loads == [("loaded", 20)]
+    new_runs = [r for r in daemon.runs() if r.run_id not in runs_before]
+    assert [r for r in new_runs if r.status != dg.DagsterRunStatus.SUCCESS] == [], daemon.explain()

@@ -9,6 +9,8 @@ import subprocess
 import tempfile
 from pathlib import Path
 
+from kzdw.files import replace_atomically
+
 CHROMIUM_NAMES = ("chromium", "chromium-browser")
 INSTALL_HINT = (
     "install the Debian/Ubuntu package `chromium` (and `fonts-noto-cjk` for Chinese glyphs): "
@@ -75,19 +77,20 @@ def print_pdf(html: Path, pdf: Path) -> Path:
     """Print the page to PDF as Chromium's print dialog would, with the page's own @page size
     and margins and no browser header or footer."""
     pdf.parent.mkdir(parents=True, exist_ok=True)
-    partial = pdf.with_name(f".{pdf.name}.partial")
-    partial.unlink(missing_ok=True)
-    proc = run_chromium(
-        [
-            f"--print-to-pdf={partial}",
-            "--no-pdf-header-footer",
-            html.resolve().as_uri(),
-        ]
-    )
-    if not partial.exists() or partial.stat().st_size == 0:
-        raise RuntimeError(
-            f"Chromium did not print {html} to PDF (exit {proc.returncode}): "
-            f"{proc.stderr.strip()[-1500:]}"
+
+    def write(partial: Path) -> None:
+        proc = run_chromium(
+            [
+                f"--print-to-pdf={partial}",
+                "--no-pdf-header-footer",
+                html.resolve().as_uri(),
+            ]
         )
-    partial.replace(pdf)
+        if not partial.exists() or partial.stat().st_size == 0:
+            raise RuntimeError(
+                f"Chromium did not print {html} to PDF (exit {proc.returncode}): "
+                f"{proc.stderr.strip()[-1500:]}"
+            )
+
+    replace_atomically(pdf, write)
     return pdf
