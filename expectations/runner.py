@@ -10,11 +10,10 @@ from __future__ import annotations
 import logging
 import os
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import Any
-
-os.environ.setdefault("GX_ANALYTICS_ENABLED", "false")
 
 
 @dataclass
@@ -26,11 +25,12 @@ class SuiteOutcome:
     rows: int
     failures: list[dict[str, Any]] = field(default_factory=list)
 
-    def summary(self) -> str:
+    def summary(self, quote: Callable[[str], str] = str) -> str:
+        """One line per failed expectation; `quote` shows a detail (it quotes the data)."""
         if self.success:
             return f"{self.suite}: all {self.evaluated} expectations met on {self.rows:,} rows"
         lines = [f"{self.suite}: {len(self.failures)} of {self.evaluated} expectations failed"]
-        lines += [f"- {f['expectation']}: {f['detail']}" for f in self.failures]
+        lines += [f"- {f['expectation']}: {quote(f['detail'])}" for f in self.failures]
         return "\n".join(lines)
 
 
@@ -50,6 +50,8 @@ def _batch_definition():
 
 @lru_cache(maxsize=1)
 def _new_batch_definition():
+    # GX reads this when it is imported: no usage reports from a machine without internet.
+    os.environ.setdefault("GX_ANALYTICS_ENABLED", "false")
     import great_expectations as gx
     from great_expectations.data_context.types.base import ProgressBarsConfig
 

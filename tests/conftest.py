@@ -122,7 +122,8 @@ def demo(tmp_path_factory, worker_id) -> tuple[Deployment, str]:
 FIRST = [
     "tests.test_demo_end_to_end",  # builds the shared demo (≈130 s), then ≈40 s
     "tests.test_end_to_end",  # ≈330 s
-    "tests.test_daemon_end_to_end",  # ≈250 s
+    "tests.test_daemon_end_to_end",  # ≈300 s
+    "tests.test_faults",  # ≈170 s
     "tests.test_kpi_revisions",  # ≈150 s
     "tests.dbt.test_dbt_build",  # ≈130 s
     "tests.test_crash_safety",  # ≈120 s

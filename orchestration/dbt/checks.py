@@ -4,6 +4,7 @@ import dagster as dg
 
 from orchestration.lib.progress import progress_log
 from orchestration.lib.settings import WAREHOUSE_POOL, WarehouseResource
+from orchestration.lib.text import literal
 
 KPI_VALUES = dg.AssetKey(["marts", "kpi_values"])
 
@@ -43,6 +44,6 @@ def kpi_values_are_complete(warehouse: WarehouseResource) -> dg.AssetCheckResult
         severity=dg.AssetCheckSeverity.ERROR
         if not outcome.critical_success
         else dg.AssetCheckSeverity.WARN,
-        description=outcome.summary(),
+        description=outcome.summary(literal),
         metadata={"rows": outcome.rows, "periods": n_periods, "failed": len(outcome.failures)},
     )

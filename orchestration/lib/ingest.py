@@ -7,6 +7,7 @@ import dagster as dg
 from kzdw.settings import SettingsError
 from orchestration.lib.progress import progress_log
 from orchestration.lib.settings import WAREHOUSE_POOL, WarehouseResource
+from orchestration.lib.text import literal
 from sources.contracts import Source
 from sources.landing import LandingFile, display_name, scan, settled
 from sources.loader import DiskFull, FileLoad, load_pending, pending, settle_files
@@ -130,7 +131,7 @@ def _suite_results(
             if not failures
             else "\n".join(
                 [f"{outcome.suite}: {len(failures)} {kind} expectation(s) failed"]
-                + [f"- {f['expectation']}: {f['detail']}" for f in failures]
+                + [f"- {f['expectation']}: {literal(f['detail'])}" for f in failures]
             )
         )
         results.append(
@@ -150,7 +151,7 @@ def _reconcile(con, source: Source, results: list[FileLoad]) -> dg.AssetCheckRes
     for r in results:
         if r.rows_read != r.rows_loaded + r.rows_rejected:
             problems.append(
-                f"{r.file_name}: read {r.rows_read} != {r.rows_loaded} + {r.rows_rejected}"
+                f"{literal(r.file_name)}: read {r.rows_read} != {r.rows_loaded} + {r.rows_rejected}"
             )
             continue
         raw_n = con.execute(
@@ -161,8 +162,8 @@ def _reconcile(con, source: Source, results: list[FileLoad]) -> dg.AssetCheckRes
         ).fetchone()[0]
         if (raw_n, rej_n) != (r.rows_loaded, r.rows_rejected):
             problems.append(
-                f"{r.file_name}: audit says {r.rows_loaded} loaded / {r.rows_rejected} rejected, "
-                f"tables hold {raw_n} / {rej_n}"
+                f"{literal(r.file_name)}: audit says {r.rows_loaded} loaded / "
+                f"{r.rows_rejected} rejected, tables hold {raw_n} / {rej_n}"
             )
     return dg.AssetCheckResult(
         check_name=reconcile_check_name(source),

@@ -1,5 +1,9 @@
 """The code location loads whole, and its graph runs landing → raw → staging → marts → KPIs."""
 
+import os
+import subprocess
+import sys
+
 import dagster as dg
 import pytest
 
@@ -115,3 +119,23 @@ def test_everything_downstream_of_a_load_follows_by_automation(defs):
     assert {"eager", "missing and buildable", "no upstream blocking check failed"} <= labels(
         condition
     )
+
+
+def test_importing_the_code_location_reads_no_setting_and_writes_nothing(tmp_path):
+    # A fresh process, as each Dagster run is: no dbt parse, no environment writes, no files.
+    # (Polars sets its allocator's own variable when imported: only ours and our tools' count.)
+    probe = (
+        "import os, sys\n"
+        "ours = lambda: {k: v for k, v in os.environ.items()\n"
+        "    if k.startswith(('KZDW_', 'DBT_', 'DAGSTER_', 'GX_'))}\n"
+        "before = ours()\n"
+        "import orchestration.definitions\n"
+        "sys.exit(0 if ours() == before else 1)\n"
+    )
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("KZDW_", "DBT_"))}
+    env["KZDW_WAREHOUSE"] = str(tmp_path / "nowhere" / "w.duckdb")
+    proc = subprocess.run(
+        [sys.executable, "-c", probe], cwd=tmp_path, env=env, capture_output=True, text=True
+    )
+    assert proc.returncode == 0, proc.stderr
+    assert list(tmp_path.iterdir()) == []
