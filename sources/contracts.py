@@ -63,14 +63,42 @@ class Column:
 
 
 @dataclass(frozen=True)
+class RuleText:
+    """What the people who fix the data read about a rule: the problem and what to do, in
+    Chinese (the operators' language) and English. Kept apart so a report can show the fix in
+    a column of its own; `message` is the one-line form the audit stores. `column_zh` and
+    `column_en` name the column of a row rejection; they stay empty for a whole file."""
+
+    problem_zh: str
+    fix_zh: str
+    problem_en: str
+    fix_en: str
+    column_zh: str = ""
+    column_en: str = ""
+
+    @property
+    def message(self) -> str:
+        zh = f"{self.problem_zh}；{self.fix_zh}。"
+        en = f"{self.problem_en}; {self.fix_en}."
+        if self.column_en:
+            zh = f"{self.column_zh}（{self.column_en}）：{zh}"
+            en = f"{self.column_en}: {en}"
+        return f"{zh} / {en}"
+
+
+@dataclass(frozen=True)
 class RowRule:
     """A rule across columns. `broken` returns an expression that is true where the row breaks it,
     evaluated on the typed frame (nulls already parsed)."""
 
     name: str
     column: str
-    description: str
+    text: RuleText
     broken: Callable[[], pl.Expr]
+
+    @property
+    def description(self) -> str:
+        return self.text.problem_en
 
 
 @dataclass(frozen=True)
@@ -196,7 +224,12 @@ MARKET_ENTITIES = Source(
         RowRule(
             "completed_before_submitted",
             "completed_at",
-            "办结时间 is earlier than 申请时间",
+            RuleText(
+                "早于申请时间",
+                "请核对申请时间和办结时间后重新导出",
+                "earlier than submitted_at",
+                "check both times and export again",
+            ),
             lambda: _c("completed_at") < _c("submitted_at"),
         ),
     ),
@@ -288,19 +321,34 @@ PERMIT_CASES = Source(
         RowRule(
             "accepted_before_submitted",
             "accepted_at",
-            "受理时间 is earlier than 申请时间",
+            RuleText(
+                "早于申请时间",
+                "请核对申请时间和受理时间后重新导出",
+                "earlier than submitted_at",
+                "check both times and export again",
+            ),
             lambda: _c("accepted_at") < _c("submitted_at"),
         ),
         RowRule(
             "completed_before_accepted",
             "completed_at",
-            "办结时间 is earlier than 受理时间 (or 申请时间 when not accepted)",
+            RuleText(
+                "早于受理时间（未受理的，早于申请时间）",
+                "请核对申请、受理和办结时间后重新导出",
+                "earlier than accepted_at (or submitted_at when not accepted)",
+                "check the three times and export again",
+            ),
             lambda: _c("completed_at") < pl.coalesce(_c("accepted_at"), _c("submitted_at")),
         ),
         RowRule(
             "completed_at_required_when_completed",
             "completed_at",
-            "办件状态 is 已办结 but 办结时间 is empty",
+            RuleText(
+                "办件状态为“已办结”，但办结时间为空",
+                "请补填办结时间，或更正办件状态",
+                "status is 已办结 but completed_at is empty",
+                "fill in completed_at or correct the status",
+            ),
             lambda: (_c("status") == "已办结") & _c("completed_at").is_null(),
         ),
     ),
@@ -413,7 +461,13 @@ INVESTMENT_PROJECTS = Source(
         RowRule(
             "contract_investment_required_when_signed",
             "contract_investment",
-            "the project is signed (签约日期 or a signed stage) but 合同引资 is empty",
+            RuleText(
+                "项目已签约（有签约日期，或阶段为签约、开工、投产），但合同引资为空",
+                "请补填合同引资",
+                "the project is signed (a signed_date, or stage 签约/开工/投产) but "
+                "contract_investment is empty",
+                "fill in contract_investment",
+            ),
             lambda: (
                 (_c("signed_date").is_not_null() | _c("stage").is_in(_SIGNED_STAGES))
                 & _c("contract_investment").is_null()
@@ -422,43 +476,78 @@ INVESTMENT_PROJECTS = Source(
         RowRule(
             "first_talk_before_lead",
             "first_talk_date",
-            "首次洽谈日期 is earlier than 线索日期",
+            RuleText(
+                "早于线索日期",
+                "请核对线索日期和首次洽谈日期后重新导出",
+                "earlier than lead_date",
+                "check both dates and export again",
+            ),
             lambda: _c("first_talk_date") < _c("lead_date"),
         ),
         RowRule(
             "signed_before_lead",
             "signed_date",
-            "签约日期 is earlier than 线索日期",
+            RuleText(
+                "早于线索日期",
+                "请核对线索日期和签约日期后重新导出",
+                "earlier than lead_date",
+                "check both dates and export again",
+            ),
             lambda: _c("signed_date") < _c("lead_date"),
         ),
         RowRule(
             "signed_date_required_for_stage",
             "signed_date",
-            "项目阶段 is 签约, 开工 or 投产 but 签约日期 is empty",
+            RuleText(
+                "项目阶段为签约、开工或投产，但签约日期为空",
+                "请补填签约日期，或更正项目阶段",
+                "stage is 签约, 开工 or 投产 but signed_date is empty",
+                "fill in signed_date or correct the stage",
+            ),
             lambda: _c("stage").is_in(_SIGNED_STAGES) & _c("signed_date").is_null(),
         ),
         RowRule(
             "started_before_signed",
             "started_date",
-            "开工日期 is earlier than 签约日期",
+            RuleText(
+                "早于签约日期",
+                "请核对签约日期和开工日期后重新导出",
+                "earlier than signed_date",
+                "check both dates and export again",
+            ),
             lambda: _c("started_date") < _c("signed_date"),
         ),
         RowRule(
             "started_date_required_for_stage",
             "started_date",
-            "项目阶段 is 开工 or 投产 but 开工日期 is empty",
+            RuleText(
+                "项目阶段为开工或投产，但开工日期为空",
+                "请补填开工日期，或更正项目阶段",
+                "stage is 开工 or 投产 but started_date is empty",
+                "fill in started_date or correct the stage",
+            ),
             lambda: _c("stage").is_in(("开工", "投产")) & _c("started_date").is_null(),
         ),
         RowRule(
             "production_before_started",
             "production_date",
-            "投产日期 is earlier than 开工日期",
+            RuleText(
+                "早于开工日期",
+                "请核对开工日期和投产日期后重新导出",
+                "earlier than started_date",
+                "check both dates and export again",
+            ),
             lambda: _c("production_date") < _c("started_date"),
         ),
         RowRule(
             "production_date_required_for_stage",
             "production_date",
-            "项目阶段 is 投产 but 投产日期 is empty",
+            RuleText(
+                "项目阶段为投产，但投产日期为空",
+                "请补填投产日期，或更正项目阶段",
+                "stage is 投产 but production_date is empty",
+                "fill in production_date or correct the stage",
+            ),
             lambda: (_c("stage") == "投产") & _c("production_date").is_null(),
         ),
     ),
@@ -468,21 +557,112 @@ SOURCES: dict[str, Source] = {
     s.name: s for s in (MARKET_ENTITIES, PERMIT_CASES, SERVICE_ITEMS, INVESTMENT_PROJECTS)
 }
 
-# Rule codes for single-column checks, with the sentence a person reads in the audit.
-COLUMN_RULES: dict[str, str] = {
-    "required": "a required value is empty",
-    "invalid_timestamp": "not a time as YYYY-MM-DD HH:MM[:SS], YYYY/MM/DD HH:MM:SS or an Excel "
-    "date-time",
-    "invalid_date": "not a date as YYYY-MM-DD, YYYY/MM/DD or an Excel date",
-    "invalid_number": "not a number",
-    "invalid_integer": "not a whole number",
-    "invalid_flag": "not a flag (是/否, Y/N, 1/0, true/false)",
-    "not_allowed_value": "not one of the allowed values",
-    "below_minimum": "below the allowed minimum",
-    "above_maximum": "above the allowed maximum",
-    "wrong_length": "not the required number of characters",
-    "uscc_check_character": "the GB 32100 check character of the credit code is wrong",
-    "cn_id_check_digit": "the GB 11643 check digit of the ID number is wrong",
-    "excel_number_lost_digits": "an 18-digit code stored as an Excel number has lost its last "
-    "digits; export the column as text",
+# Rule codes for single-column checks, with what a person reads in the audit. The codes are
+# stored and tested; the texts may change. {allowed}, {minimum}, {maximum} and {length} are
+# filled from the column by `rule_text` (allowed values joined by 、 in Chinese and by / in
+# English, so the first " / " of a message is always where the English begins).
+COLUMN_RULES: dict[str, RuleText] = {
+    "required": RuleText(
+        "必填项为空", "请补填后重新导出", "a required value is empty", "fill it in and export again"
+    ),
+    "invalid_timestamp": RuleText(
+        "不是有效的时间",
+        "请写成 YYYY-MM-DD HH:MM:SS、YYYY-MM-DD HH:MM 或 YYYY/MM/DD HH:MM:SS"
+        "（月日时分秒都写两位，不带时区），或用 Excel 日期时间单元格",
+        "not a valid time",
+        "write it as YYYY-MM-DD HH:MM:SS, YYYY-MM-DD HH:MM or YYYY/MM/DD HH:MM:SS (two-digit "
+        "fields, no time zone), or use an Excel date-time cell",
+    ),
+    "invalid_date": RuleText(
+        "不是有效的日期",
+        "请写成 YYYY-MM-DD 或 YYYY/MM/DD（月、日都写两位），或用 Excel 日期单元格",
+        "not a valid date",
+        "write it as YYYY-MM-DD or YYYY/MM/DD (two-digit month and day), or use an Excel date cell",
+    ),
+    "invalid_number": RuleText(
+        "不是数字",
+        "请只填数字，不要带单位、千位分隔符或文字",
+        "not a number",
+        "enter digits only, without units, thousands separators or words",
+    ),
+    "invalid_integer": RuleText(
+        "不是整数", "请填写整数", "not a whole number", "enter a whole number"
+    ),
+    "invalid_flag": RuleText(
+        "不是“是/否”",
+        "请填“是”或“否”（也可用 Y/N、1/0、true/false）",
+        "not a yes/no flag",
+        "enter 是 or 否 (or Y/N, 1/0, true/false)",
+    ),
+    "not_allowed_value": RuleText(
+        "不是规定的取值",
+        "请改为以下之一：{allowed}",
+        "not one of the allowed values",
+        "use one of: {allowed}",
+    ),
+    "below_minimum": RuleText(
+        "小于下限 {minimum}",
+        "请核对，数值不能小于 {minimum}",
+        "below the minimum {minimum}",
+        "check it: the value must be at least {minimum}",
+    ),
+    "above_maximum": RuleText(
+        "大于上限 {maximum}",
+        "请核对，数值不能大于 {maximum}",
+        "above the maximum {maximum}",
+        "check it: the value must be at most {maximum}",
+    ),
+    "wrong_length": RuleText(
+        "长度不是 {length} 位",
+        "请核对，应为 {length} 位字符",
+        "not {length} characters long",
+        "check it: it must be exactly {length} characters",
+    ),
+    "uscc_check_character": RuleText(
+        "校验码不对（GB 32100）",
+        "请对照营业执照逐位核对这 18 位代码",
+        "the GB 32100 check character is wrong",
+        "check all 18 characters against the business licence",
+    ),
+    "cn_id_check_digit": RuleText(
+        "校验码不对（GB 11643）",
+        "请对照身份证件逐位核对这 18 位号码",
+        "the GB 11643 check digit is wrong",
+        "check all 18 characters against the ID card",
+    ),
+    "excel_number_lost_digits": RuleText(
+        "18 位代码被 Excel 存成了数字，末几位已丢失",
+        "请把该列设为文本格式，重新录入代码后再导出",
+        "an 18-digit code stored as an Excel number has lost its last digits",
+        "format the column as text, enter the codes again and export again",
+    ),
 }
+
+
+def rule_text(source: Source | str, rule: str, column: str) -> RuleText:
+    """The text of a rule as it applies to one column of a source (the contract or its name):
+    allowed values, bounds and lengths filled in, the column named by its Chinese header and
+    English name."""
+    if isinstance(source, str):
+        source = SOURCES[source]
+    col = source.column(column)
+    template = COLUMN_RULES.get(rule) or next(
+        (r.text for r in source.row_rules if r.name == rule), None
+    )
+    if template is None:
+        raise KeyError(f"{source.name} has no rule {rule!r}")
+    values = {
+        "minimum": "" if col.minimum is None else f"{col.minimum:g}",
+        "maximum": "" if col.maximum is None else f"{col.maximum:g}",
+        "length": "" if col.length is None else str(col.length),
+    }
+    zh = {**values, "allowed": "、".join(col.allowed or ())}
+    en = {**values, "allowed": " / ".join(col.allowed or ())}
+    return RuleText(
+        template.problem_zh.format(**zh),
+        template.fix_zh.format(**zh),
+        template.problem_en.format(**en),
+        template.fix_en.format(**en),
+        column_zh=col.header_zh,
+        column_en=col.name,
+    )

@@ -8,21 +8,37 @@ only per-value Python is the check-character test, run once per distinct code.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
 
 import polars as pl
 from stdnum.cn import ric, uscc
 
-from sources.contracts import COLUMN_RULES, FLAG_FALSE, FLAG_TRUE, Column, Source
+from sources.contracts import FLAG_FALSE, FLAG_TRUE, Column, Source, rule_text
 
 TIMESTAMP_FORMATS = ("%Y-%m-%d %H:%M:%S", "%Y-%m-%d %H:%M", "%Y/%m/%d %H:%M:%S")
 DATE_FORMATS = ("%Y-%m-%d", "%Y/%m/%d")
 # An Excel date cell reads as midnight of its day: dates in workbooks may carry that time.
 XLSX_DATE_FORMATS = (*DATE_FORMATS, "%Y-%m-%d 00:00:00")
-# strptime takes "2022-1-5"; the contract's shapes have two-digit fields, so the length must fit.
-_FORMAT_LENGTH = {
-    f: len(datetime(2000, 1, 1).strftime(f)) for f in (*TIMESTAMP_FORMATS, *XLSX_DATE_FORMATS)
+# strptime takes "2022-1-5", "2022-01-01  9:00:00", a sign before the year and a leap second
+# ("23:59:60" becomes the next day); the contract's shapes are four-digit years and two-digit
+# fields of ASCII digits, so each value must have the shape of its format before it is parsed.
+# Year 0000 has the shape but no calendar day (Python and the oracle refuse it).
+_FIELDS = {
+    "%Y": "(?:[1-9][0-9]{3}|0[1-9][0-9]{2}|00[1-9][0-9]|000[1-9])",
+    "%m": "[0-9]{2}",
+    "%d": "[0-9]{2}",
+    "%H": "[0-9]{2}",
+    "%M": "[0-9]{2}",
+    "%S": "[0-5][0-9]",
 }
+
+
+def _shape(fmt: str) -> str:
+    for field_, pattern in _FIELDS.items():
+        fmt = fmt.replace(field_, pattern)
+    return f"^{fmt}$"
+
+
+_FORMAT_SHAPE = {f: _shape(f) for f in (*TIMESTAMP_FORMATS, *XLSX_DATE_FORMATS)}
 
 ROW_NUMBER = "_row_number"
 _FIRST = "__first_rule"
@@ -72,7 +88,7 @@ def _typed_expr(col: Column, formats: tuple[str, ...] = ()) -> pl.Expr:
         return s.str.to_uppercase() if col.upper else s
     if col.dtype in ("timestamp", "date"):
         parsed = [
-            pl.when(s.str.len_bytes() == _FORMAT_LENGTH[f]).then(
+            pl.when(s.str.contains(_FORMAT_SHAPE[f])).then(
                 s.str.strptime(pl.Datetime("us"), f, strict=False)
             )
             for f in formats
@@ -83,7 +99,12 @@ def _typed_expr(col: Column, formats: tuple[str, ...] = ()) -> pl.Expr:
         c = s.cast(pl.Float64, strict=False)
         num = pl.when(c.is_finite()).then(c)
         if col.dtype == "integer":
-            num = pl.when((num == num.floor()) & (num.abs() < 2**31)).then(num).cast(pl.Int32)
+            # A whole number stays a number however large, so 1e10 trips is above the maximum
+            # rather than "not a whole number"; `validate` casts what passes to Int32.
+            whole = num == num.floor()
+            if col.minimum is None or col.maximum is None:
+                whole = whole & (num.abs() < 2**31)
+            num = pl.when(whole).then(num)
         return num
     if col.dtype == "flag":
         low = s.str.to_lowercase()
@@ -100,8 +121,9 @@ def _check_valid(values: pl.Series, kind: str) -> pl.Series:
 
 
 def _cn_id_check_ok(value: str) -> bool:
-    # The contract asks for the GB 11643 check digit only, not a plausible birth date.
-    if len(value) != 18 or not value[:17].isdigit():
+    # The contract asks for the GB 11643 check digit only, not a plausible birth date. isdigit
+    # alone would take full-width and other Unicode digits, which int() reads as 0-9.
+    if len(value) != 18 or not (value[:17].isascii() and value[:17].isdigit()):
         return False
     try:
         return ric.calc_check_digit(value) == value[17]
@@ -209,7 +231,9 @@ def validate(frame: pl.DataFrame, source: Source, *, file_format: str = "csv") -
         ).alias(_FIRST),
         pl.sum_horizontal(pl.exclude(ROW_NUMBER).cast(pl.Int32)).alias(_BROKEN),
     )
-    good = typed.filter(~bad_mask)
+    good = typed.filter(~bad_mask).with_columns(
+        pl.col(c.name).cast(pl.Int32) for c in source.columns if c.dtype == "integer"
+    )
     rejected = _describe_rejects(frame, source, checks, bad)
     return Validated(good=good, rejected=rejected)
 
@@ -229,19 +253,7 @@ def _describe_rejects(
         return pl.DataFrame(schema=schema)
     rule_names = pl.Series([c[0] for c in checks])
     col_names = pl.Series([c[1] for c in checks])
-    messages = []
-    for rule, column, _ in checks:
-        col = source.column(column)
-        text = COLUMN_RULES.get(rule) or next(
-            r.description for r in source.row_rules if r.name == rule
-        )
-        if rule == "not_allowed_value":
-            text += f" ({' / '.join(col.allowed or ())})"
-        elif rule in ("below_minimum", "above_maximum"):
-            text += f" ({col.minimum if rule == 'below_minimum' else col.maximum:g})"
-        elif rule == "wrong_length":
-            text += f" ({col.length})"
-        messages.append(f"{col.header_zh} ({column}): {text}")
+    messages = [rule_text(source, rule, column).message for rule, column, _ in checks]
     idx = bad.get_column(_FIRST)
     out = pl.DataFrame(
         {

@@ -102,9 +102,7 @@ def test_a_key_other_than_the_warehouses_stops_the_load(deployment, monkeypatch)
     (folder / "b.csv").write_text(_csv("I2"), encoding="utf-8")
     os.utime(folder / "b.csv", (2_000, 2_000))
     monkeypatch.setenv("KZDW_PII_KEY", "another-key-of-32-characters-xx")
-    result = dg.materialize(
-        [ASSET], resources={"warehouse": resource}, raise_on_error=False
-    )
+    result = dg.materialize([ASSET], resources={"warehouse": resource}, raise_on_error=False)
     assert not result.success
     [failure] = [e for e in result.all_events if e.event_type_value == "STEP_FAILURE"]
     assert "个人信息密钥与建库时不同" in failure.step_failure_data.error.cause.message

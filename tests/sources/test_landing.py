@@ -88,7 +88,7 @@ def test_a_linked_source_folder_is_not_followed(tmp_path):
 
 def test_names_with_any_bytes_load_and_are_stored_printable(folder, tmp_path):
     names = {
-        b'quote"and\'apostrophe.csv': "quote\"and'apostrophe.csv",
+        b"quote\"and'apostrophe.csv": "quote\"and'apostrophe.csv",
         b"new\nline.csv": "new\\nline.csv",
         b"bytes\xff\xfe.csv": "bytes\\xff\\xfe.csv",
         "办件 (2023).csv".encode(): "办件 (2023).csv",
