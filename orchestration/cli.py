@@ -777,4 +777,8 @@ def main(argv: list[str] | None = None) -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    # `python -m orchestration.cli`: run the imported module's main, so that the commands
+    # elsewhere that import this module share its exception classes with it.
+    from orchestration.cli import main as cli_main
+
+    sys.exit(cli_main())
