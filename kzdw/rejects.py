@@ -8,10 +8,8 @@ masked where the column holds personal data; nothing here can unmask them.
 
 from __future__ import annotations
 
-import importlib
 import os
 import re
-from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from pathlib import Path
@@ -20,7 +18,7 @@ import duckdb
 
 from orchestration.report.excel import FONT, SafeWorkbook
 from orchestration.report.formatting import display_width
-from sources.contracts import SOURCES
+from sources.contracts import SOURCES, rule_text
 
 ROW_SHEET = "逐行退回"
 FILE_SHEET = "整文件退回"
@@ -73,65 +71,22 @@ def _column_label(source: str, column: str) -> str:
     return f"{header}（{column}）" if header else column
 
 
-def _rule_text_function() -> Callable | None:
-    """`rule_text(source, rule, column)` of the contracts (problem and fix, Chinese and English),
-    where the installed sources package has it."""
-    for module in ("sources.validate", "sources.contracts"):
-        found = getattr(importlib.import_module(module), "rule_text", None)
-        if callable(found):
-            return found
-    return None
-
-
-def _field(text: object, name: str) -> str | None:
-    value = text.get(name) if isinstance(text, Mapping) else getattr(text, name, None)
-    return value if isinstance(value, str) and value.strip() else None
-
-
-class _Explainer:
-    """问题 and 怎么改 of a rejected row: the contract's own texts when it has them; else the
-    sentence the audit stored with the row, and a fix naming the column."""
-
-    def __init__(self, rule_text: Callable | None) -> None:
-        self.rule_text = rule_text
-        self._cache: dict[tuple[str, str, str], tuple[str | None, str | None]] = {}
-
-    def _contract_text(self, source: str, rule: str, column: str) -> tuple[str | None, str | None]:
-        key = (source, rule, column)
-        if key not in self._cache:
-            found: tuple[str | None, str | None] = (None, None)
-            if self.rule_text is not None:
-                # The contract object first, as sources.validate takes it; then the name.
-                for arg in (SOURCES.get(source), source):
-                    if arg is None:
-                        continue
-                    try:
-                        text = self.rule_text(arg, rule, column)
-                    except (LookupError, TypeError, AttributeError, ValueError):
-                        continue
-                    if text is not None and _field(text, "problem_zh"):
-                        found = (_field(text, "problem_zh"), _field(text, "fix_zh"))
-                        break
-            self._cache[key] = found
-        return self._cache[key]
-
-    def __call__(
-        self, source: str, rule: str, column: str, message: str | None, rules_broken: int | None
-    ) -> tuple[str, str]:
-        header = _header_zh(source, column)
-        problem, fix = self._contract_text(source, rule, column)
-        if problem is None:
-            # The stored message reads "<中文表头> (<column>): <what is wrong>"; 列 says the first.
-            problem = message or rule
-            prefix = f"{header} ({column}): "
-            if header and problem.startswith(prefix):
-                problem = problem[len(prefix) :]
-        if fix is None:
-            named = f"“{header}”" if header else f"“{column}”列"
-            fix = f"在源系统中核对并更正该行的{named}，重新导出后报送。"
-        if rules_broken and rules_broken > 1:
-            problem += f"（该行共有{rules_broken}处不符合约定，此处列出第一处，请一并核对整行。）"
-        return problem, fix
+def _explain(
+    source: str, rule: str, column: str, message: str | None, rules_broken: int | None
+) -> tuple[str, str]:
+    """问题 and 怎么改 of a rejected row, from the contract's own texts for the rule; a rule the
+    contract no longer has (a row rejected by an older version) shows the message stored with
+    it."""
+    try:
+        text = rule_text(source, rule, column)
+        problem, fix = text.problem_zh, text.fix_zh
+    except KeyError:
+        problem = message or rule
+        named = f"“{_header_zh(source, column) or column}”"
+        fix = f"在源系统中核对并更正该行的{named}，重新导出后报送"
+    if rules_broken and rules_broken > 1:
+        problem += f"（该行共有{rules_broken}处不符合约定，此处列出第一处，请一并核对整行。）"
+    return problem, fix
 
 
 def _has_audit(con: duckdb.DuckDBPyConnection) -> bool:
@@ -163,7 +118,6 @@ def read_rejects(
             "audit.file_loads and audit.rejected_rows: open the warehouse that `kzdw run` loads "
             "(KZDW_WAREHOUSE), not a copy without its audit layer"
         )
-    explain = _Explainer(_rule_text_function())
     where, params = _where(source, since)
     out: dict[str, _Rejects] = {}
     rows = con.execute(
@@ -174,7 +128,7 @@ def read_rejects(
         params,
     ).fetchall()
     for src, file_name, row, column, rule, value, message, broken, loaded_at in rows:
-        problem, fix = explain(src, rule, column, message, broken)
+        problem, fix = _explain(src, rule, column, message, broken)
         out.setdefault(src, _Rejects(src)).rows.append(
             (
                 file_name,

@@ -22,7 +22,7 @@ import polars as pl
 
 from sources.contracts import LINEAGE_COLUMNS, Source
 from sources.landing import FileChanged, LandingFile, display_name, opened, scan
-from sources.readers import FileSetAside, read_file
+from sources.readers import FileSetAside, brief, read_file
 from sources.validate import ROW_NUMBER, mask_expr, validate
 from sources.warehouse import ensure_schema, key_fingerprint, verify_pii_key
 
@@ -154,6 +154,10 @@ def load_file(
                 validated = validate(read.frame, source, file_format=read.file_format)
             except FileSetAside as exc:
                 result.status, result.reason = "set_aside", exc.reason
+            except (Exception, pl.exceptions.PanicException) as exc:
+                # A failure the readers did not foresee is still this file's, not the run's:
+                # the file is kept in quarantine with what happened, the others load on.
+                result.status, result.reason = "set_aside", _unforeseen(exc)
     base = {
         "source": source.name,
         "file_name": f.display_name,
@@ -187,8 +191,7 @@ def load_file(
                 extra_columns=", ".join(read.extra_columns) or None,
             )
             if read.extra_columns:
-                extras = ", ".join(read.extra_columns)
-                result.reason = f"已忽略合同之外的列：{extras}。 / extra columns ignored: {extras}"
+                result.reason = _extras_reason(read.extra_columns)
                 row["reason"] = result.reason
         row.update(
             rows_read=result.rows_read,
@@ -230,6 +233,25 @@ def load_file(
     result.load_id = load_id
     result.seconds = time.perf_counter() - started
     return result
+
+
+def _unforeseen(exc: BaseException) -> str:
+    detail = brief(str(exc).strip().splitlines()[0] if str(exc).strip() else "", 80)
+    return (
+        f"读取文件时发生意外错误（{type(exc).__name__}），文件已保留；请把文件和本信息交给数据仓库"
+        f"运维人员。 / unexpected error while reading the file ({type(exc).__name__}: {detail}): "
+        "the file is kept; hand it and this message to the warehouse's operators"
+    )
+
+
+EXTRAS_LISTED = 5
+
+
+def _extras_reason(extras: list[str]) -> str:
+    shown = ", ".join(brief(e) for e in extras[:EXTRAS_LISTED])
+    more_zh = f" 等 {len(extras)} 列" if len(extras) > EXTRAS_LISTED else ""
+    more_en = f" and {len(extras) - EXTRAS_LISTED} more" if len(extras) > EXTRAS_LISTED else ""
+    return f"已忽略合同之外的列：{shown}{more_zh}。 / extra columns ignored: {shown}{more_en}"
 
 
 def _is_disk_full(exc: BaseException) -> bool:

@@ -11,14 +11,12 @@ from __future__ import annotations
 import re
 import zipfile
 from datetime import date, datetime
-from types import SimpleNamespace
 from xml.etree import ElementTree
 
 import duckdb
 import fastexcel
 import pytest
 
-import kzdw.rejects as rejects
 from kzdw.rejects import NoAuditTables, write_rejects_workbooks
 from sources.warehouse import ensure_schema
 
@@ -80,11 +78,6 @@ def con(warehouse):
     con.close()
 
 
-@pytest.fixture
-def without_rule_text(monkeypatch):
-    monkeypatch.setattr(rejects, "_rule_text_function", lambda: None)
-
-
 def _table(path, sheet):
     return fastexcel.read_excel(str(path)).load_sheet_by_name(sheet, header_row=4).to_polars()
 
@@ -108,7 +101,7 @@ def _sheet_xml(path, index: int) -> str:
         return z.read(f"xl/worksheets/sheet{index}.xml").decode("utf-8")
 
 
-def test_one_workbook_per_system_with_something_to_send_back(con, tmp_path, without_rule_text):
+def test_one_workbook_per_system_with_something_to_send_back(con, tmp_path):
     written = write_rejects_workbooks(con, tmp_path)
     assert [p.name for p in written] == [ENTITIES, PERMITS]
     assert sorted(p.name for p in tmp_path.iterdir()) == sorted([ENTITIES, PERMITS])
@@ -116,7 +109,7 @@ def test_one_workbook_per_system_with_something_to_send_back(con, tmp_path, with
         assert fastexcel.read_excel(str(path)).sheet_names == ["逐行退回", "整文件退回"]
 
 
-def test_rows_sent_back_one_by_one(con, tmp_path, without_rule_text):
+def test_rows_sent_back_one_by_one(con, tmp_path):
     path = tmp_path / PERMITS
     write_rejects_workbooks(con, tmp_path, source="permit_cases")
     df = _table(path, "逐行退回")
@@ -135,24 +128,28 @@ def test_rows_sent_back_one_by_one(con, tmp_path, without_rule_text):
         "invalid_integer",
     ]
     assert df["值"].to_list() == ["已完成", "2023-05-31 08:00:00", "=1+1"]
+    # The contract's own texts for each rule (sources/contracts.py), not the stored sentence.
     assert df["问题"].to_list() == [
-        f"not one of the allowed values ({ALLOWED})"
-        "（该行共有2处不符合约定，此处列出第一处，请一并核对整行。）",
-        "受理时间 is earlier than 申请时间",
-        "not a whole number",
+        "不是规定的取值（该行共有2处不符合约定，此处列出第一处，请一并核对整行。）",
+        "早于申请时间",
+        "不是整数",
     ]
-    assert df["怎么改"].to_list()[1] == "在源系统中核对并更正该行的“受理时间”，重新导出后报送。"
+    assert df["怎么改"].to_list() == [
+        "请改为以下之一：已申请、已受理、已办结、不予受理、已撤回",
+        "请核对申请时间和受理时间后重新导出",
+        "请填写整数",
+    ]
     assert df["载入时间"].to_list()[0] == datetime(2023, 5, 15, 9)
 
 
-def test_files_set_aside_whole(con, tmp_path, without_rule_text):
+def test_files_set_aside_whole(con, tmp_path):
     write_rejects_workbooks(con, tmp_path, source="permit_cases")
     df = _table(tmp_path / PERMITS, "整文件退回")
     assert df.columns == ["文件", "原因", "载入时间"]
     assert df.rows() == [("办件_补报.xlsx", SET_ASIDE, datetime(2023, 6, 20, 10))]
 
 
-def test_the_header_block_says_who_what_and_when(con, tmp_path, without_rule_text):
+def test_the_header_block_says_who_what_and_when(con, tmp_path):
     write_rejects_workbooks(con, tmp_path)
     cells = _cells(tmp_path / PERMITS, 1)
     assert [cells[f"A{i}"][1] for i in (1, 2, 3)] == [
@@ -165,16 +162,16 @@ def test_the_header_block_says_who_what_and_when(con, tmp_path, without_rule_tex
     assert _cells(tmp_path / ENTITIES, 2)["A1"][1] == "退回清单：市场主体登记事件（市场监管）"
 
 
-def test_a_masked_value_stays_masked(con, tmp_path, without_rule_text):
+def test_a_masked_value_stays_masked(con, tmp_path):
     write_rejects_workbooks(con, tmp_path, source="market_entities")
     df = _table(tmp_path / ENTITIES, "逐行退回")
     assert df["值"].to_list() == ["500234********1235", "2023-06-01 09:00:00"]
     assert df["列"].to_list()[0] == "法定代表人证件号码（legal_rep_id）"
-    assert df["问题"].to_list()[0] == "the GB 11643 check digit of the ID number is wrong"
+    assert df["问题"].to_list()[0] == "校验码不对（GB 11643）"
     assert _table(tmp_path / ENTITIES, "整文件退回").height == 0
 
 
-def test_a_value_like_a_formula_is_text(con, tmp_path, without_rule_text):
+def test_a_value_like_a_formula_is_text(con, tmp_path):
     write_rejects_workbooks(con, tmp_path, source="permit_cases")
     path = tmp_path / PERMITS
     with zipfile.ZipFile(path) as z:
@@ -190,7 +187,7 @@ def test_a_value_like_a_formula_is_text(con, tmp_path, without_rule_text):
     assert cells["B8"][0] == "n"  # 行号 is a number
 
 
-def test_header_row_is_bold_and_frozen_and_widths_fit(con, tmp_path, without_rule_text):
+def test_header_row_is_bold_and_frozen_and_widths_fit(con, tmp_path):
     write_rejects_workbooks(con, tmp_path, source="permit_cases")
     path = tmp_path / PERMITS
     xml = _sheet_xml(path, 1)
@@ -209,7 +206,7 @@ def test_header_row_is_bold_and_frozen_and_widths_fit(con, tmp_path, without_rul
     assert 60 <= widths[5] < 61
 
 
-def test_since_keeps_what_was_loaded_on_or_after_the_day(con, tmp_path, without_rule_text):
+def test_since_keeps_what_was_loaded_on_or_after_the_day(con, tmp_path):
     written = write_rejects_workbooks(con, tmp_path, since=date(2023, 6, 1))
     assert [p.name for p in written] == [
         "退回清单_市场主体登记事件_market_entities_20230601-20230610.xlsx",
@@ -228,7 +225,7 @@ def test_since_keeps_what_was_loaded_on_or_after_the_day(con, tmp_path, without_
     assert _table(later[0], "整文件退回").height == 1
 
 
-def test_source_picks_one_system(con, tmp_path, without_rule_text):
+def test_source_picks_one_system(con, tmp_path):
     assert [p.name for p in write_rejects_workbooks(con, tmp_path, source="market_entities")] == [
         ENTITIES
     ]
@@ -244,41 +241,24 @@ def test_source_picks_one_system(con, tmp_path, without_rule_text):
         write_rejects_workbooks(con, tmp_path, source="permits")
 
 
-def test_the_contracts_rule_texts_are_used_when_there(con, tmp_path, monkeypatch):
-    calls = []
-
-    def rule_text(source, rule, column):
-        calls.append(type(source).__name__)
-        if rule != "invalid_integer":
-            raise KeyError(rule)
-        return SimpleNamespace(
-            problem_zh="不是整数",
-            fix_zh="填写0到20之间的整数",
-            problem_en="not a whole number",
-            fix_en="a whole number from 0 to 20",
-        )
-
-    monkeypatch.setattr(rejects, "_rule_text_function", lambda: rule_text)
-    write_rejects_workbooks(con, tmp_path, source="permit_cases")
-    df = _table(tmp_path / PERMITS, "逐行退回")
-    assert df["问题"].to_list()[2] == "不是整数"
-    assert df["怎么改"].to_list()[2] == "填写0到20之间的整数"
-    # Rules it has no text for keep the stored sentence.
-    assert df["问题"].to_list()[1] == "受理时间 is earlier than 申请时间"
-    assert calls[0] == "Source"
-
-
-def test_rule_text_that_takes_the_source_name(con, tmp_path, monkeypatch):
-    def rule_text(source, rule, column):
-        if not isinstance(source, str):
-            raise TypeError("a name, please")
-        return {"problem_zh": f"{source}:{rule}:{column}", "fix_zh": "改"}
-
-    monkeypatch.setattr(rejects, "_rule_text_function", lambda: rule_text)
-    write_rejects_workbooks(con, tmp_path, source="market_entities")
-    df = _table(tmp_path / ENTITIES, "逐行退回")
-    assert df["问题"].to_list()[0] == "market_entities:cn_id_check_digit:legal_rep_id"
-    assert df["怎么改"].to_list() == ["改", "改"]
+def test_a_rule_the_contract_no_longer_has_shows_the_stored_message(tmp_path):
+    path = tmp_path / "old.duckdb"
+    con = duckdb.connect(str(path))
+    ensure_schema(con)
+    con.execute(
+        "insert into audit.file_loads (load_id, source, file_name, file_path, file_hash, "
+        "status, rows_read, rows_loaded, rows_rejected, loaded_at) values "
+        "(1, 'permit_cases', 'a.csv', '/a.csv', 'h', 'loaded', 2, 1, 1, '2023-06-01 09:00')"
+    )
+    con.execute(
+        "insert into audit.rejected_rows values (1, 'permit_cases', 'a.csv', 2, 'trips', "
+        "'retired_rule', '9', 'an old sentence', 1)"
+    )
+    [written] = write_rejects_workbooks(con, tmp_path / "out")
+    con.close()
+    df = _table(written, "逐行退回")
+    assert df["问题"].to_list() == ["an old sentence"]
+    assert df["怎么改"].to_list() == ["在源系统中核对并更正该行的“跑动次数”，重新导出后报送"]
 
 
 def test_a_database_without_the_audit_layer(tmp_path):

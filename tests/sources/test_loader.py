@@ -155,3 +155,44 @@ def test_settle_moves_known_files_and_leaves_new_ones(landing, tmp_path):
         "select settled_path from audit.file_loads where file_name = 'a_second.csv'"
     ).fetchone()[0]
     assert settled.endswith(names["a_second.csv"])
+
+
+def test_an_unforeseen_reader_failure_sets_only_that_file_aside(landing, tmp_path, monkeypatch):
+    import sources.loader as loader
+
+    real = loader.read_file
+
+    def failing(path, source, *, name=None):
+        if name == "b_first.csv":
+            raise RuntimeError("a reader bug\nwith a second line")
+        return real(path, source, name=name)
+
+    monkeypatch.setattr(loader, "read_file", failing)
+    con = duckdb.connect()
+    results = load_pending(con, landing, PERMIT_CASES, pii_key="k")
+    outcome = {r.file_name: (r.status, r.rows_loaded) for r in results}
+    # b_first.csv is set aside; resent.csv holds the same bytes but b_first.csv never loaded,
+    # so it is read (the failure was b_first.csv's name, not its bytes) and loads.
+    assert outcome == {
+        "b_first.csv": ("set_aside", 0),
+        "a_second.csv": ("loaded", 1),
+        "resent.csv": ("loaded", 1),
+    }
+    reason = next(r.reason for r in results if r.file_name == "b_first.csv")
+    assert reason.startswith("读取文件时发生意外错误（RuntimeError）")
+    assert "a reader bug" in reason and "second line" not in reason
+
+
+def test_many_extra_columns_are_named_briefly(tmp_path):
+    folder = tmp_path / "landing" / "permit_cases"
+    folder.mkdir(parents=True)
+    extras = [f"备注{i}" for i in range(7)]
+    (folder / "wide.csv").write_text(
+        ",".join(HEADER + extras) + "\n" + ",".join(_row() + [""] * 7) + "\n", encoding="utf-8"
+    )
+    [result] = load_pending(duckdb.connect(), tmp_path / "landing", PERMIT_CASES, pii_key="k")
+    assert result.status == "loaded"
+    assert result.reason == (
+        "已忽略合同之外的列：备注0, 备注1, 备注2, 备注3, 备注4 等 7 列。 / extra columns ignored: "
+        "备注0, 备注1, 备注2, 备注3, 备注4 and 2 more"
+    )
