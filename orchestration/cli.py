@@ -368,6 +368,11 @@ def preflight(settings: Settings) -> None:
     """What would stop a run, found before it starts: an unreadable warehouse file, a missing
     or weak personal-data key, a key other than the warehouse was built with."""
     key = settings.pii_key()
+    if not settings.landing_dir.is_dir():
+        _say(
+            f"落地文件夹 {settings.landing_dir} 不存在，没有文件可载入。 / the landing folder "
+            f"{settings.landing_dir} does not exist: nothing to load (check KZDW_LANDING_DIR)"
+        )
     if not settings.warehouse.exists():
         return
     try:

@@ -30,6 +30,7 @@ from sources.loader import load_file
 from sources.warehouse import ensure_schema
 from tests.handmade import make_landing
 from tests.oracle import read_landing
+from tests.sources.cells import TypedCells
 from tests.sources.test_validate import GOOD, RIC, USCC
 
 FULL_WIDTH_SPACE = "\u3000"
@@ -97,23 +98,11 @@ def xlsx_rows(source: str, rows: list[dict[str, Any]], **kw) -> Callable[[Path],
 
     def build(book: xlsxwriter.Workbook) -> None:
         sheet = book.add_worksheet()
-        date_cell = book.add_format({"num_format": "yyyy-mm-dd"})
-        time_cell = book.add_format({"num_format": "yyyy-mm-dd hh:mm:ss"})
+        cells = TypedCells(book)
         sheet.write_row(0, 0, heads)
         for r, row in enumerate(values, start=1):
             for c, v in enumerate(row):
-                if v is None:
-                    continue
-                if isinstance(v, datetime):
-                    sheet.write_datetime(r, c, v, time_cell)
-                elif isinstance(v, date):
-                    sheet.write_datetime(r, c, datetime(v.year, v.month, v.day), date_cell)
-                elif isinstance(v, bool):
-                    sheet.write_boolean(r, c, v)
-                elif isinstance(v, int | float):
-                    sheet.write_number(r, c, v)
-                else:
-                    sheet.write_string(r, c, v)
+                cells.write(sheet, r, c, v)
 
     return xlsx_writer(build)
 

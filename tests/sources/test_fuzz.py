@@ -36,6 +36,7 @@ from sources.loader import FileLoad, load_file
 from sources.validate import validate
 from sources.warehouse import ensure_schema
 from tests.oracle import _DECIMAL, ROW_RULES, check_row
+from tests.sources.cells import TypedCells
 from tests.sources.test_validate import GOOD
 
 PII_KEY = "x" * 32
@@ -571,25 +572,13 @@ def test_typed_workbook_cells_load_or_reject_never_raise(source, data):
     buffer = io.BytesIO()
     book = xlsxwriter.Workbook(buffer, {"in_memory": True})
     sheet = book.add_worksheet()
-    when = book.add_format({"num_format": "yyyy-mm-dd hh:mm:ss"})
-    day = book.add_format({"num_format": "yyyy-mm-dd"})
+    cells = TypedCells(book)
     sheet.write_row(0, 0, [c.header_zh for c in source.columns])
     for r in range(1, 4):
         for c, col in enumerate(source.columns):
             good = GOOD[source.name][col.name]
             value = good if data.draw(st.booleans()) else data.draw(cell, label=col.name)
-            if value is None:
-                continue
-            if isinstance(value, datetime):
-                sheet.write_datetime(r, c, value, when)
-            elif isinstance(value, date):
-                sheet.write_datetime(r, c, datetime(value.year, value.month, value.day), day)
-            elif isinstance(value, bool):
-                sheet.write_boolean(r, c, value)
-            elif isinstance(value, int | float):
-                sheet.write_number(r, c, value)
-            else:
-                sheet.write_string(r, c, value)
+            cells.write(sheet, r, c, value)
     book.close()
     result, _, _ = load(source, "a.xlsx", buffer.getvalue())
     assert result.status == "loaded", result.reason
