@@ -86,7 +86,7 @@ def main() -> None:
     base = {k: v for k, v in os.environ.items() if not k.startswith("KZDW_")}
     base.update(KZDW_AS_OF="")
     demo_landing = work / "demo-landing"
-    kzdw = [sys.executable, "-m", "orchestration.cli"]
+    kzdw = [sys.executable, "-m", "kzdw.cli"]
     t, _, rc = run_measured(
         [*kzdw, "demo", "--scale", str(args.scale)],
         {**base, "KZDW_LANDING_DIR": str(demo_landing), "DAGSTER_HOME": str(work / "dh0")},

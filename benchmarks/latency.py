@@ -57,7 +57,7 @@ def _env(work: Path) -> dict[str, str]:
 
 def _kzdw(env: dict[str, str], *args: str) -> None:
     subprocess.run(
-        [sys.executable, "-m", "orchestration.cli", *args],
+        [sys.executable, "-m", "kzdw.cli", *args],
         cwd=Path(env["KZDW_LANDING_DIR"]).parent,
         env=env,
         check=True,
@@ -141,7 +141,7 @@ def main() -> None:
     serving = work / "serving" / "warehouse.duckdb"
     log = (work / "dagster-dev.log").open("wb")
     daemon = subprocess.Popen(
-        [sys.executable, "-m", "orchestration.cli", "dev", "--port", str(_free_port())],
+        [sys.executable, "-m", "kzdw.cli", "dev", "--port", str(_free_port())],
         cwd=work,
         env=env,
         stdout=log,

@@ -16,8 +16,8 @@ from pathlib import Path
 
 import duckdb
 
-from orchestration.report.excel import FONT, SafeWorkbook
-from orchestration.report.formatting import display_width
+from kzdw.report.excel import FONT, SafeWorkbook
+from kzdw.report.formatting import display_width
 from sources.contracts import SOURCES, rule_text
 
 ROW_SHEET = "逐行退回"

@@ -225,3 +225,42 @@ def _identity(info: os.stat_result) -> tuple[int, int, int, int]:
 
 def _identity_of(f: LandingFile) -> tuple[int, int, int, int]:
     return f.device, f.inode, f.size, f.mtime_ns
+
+
+@dataclass(frozen=True)
+class FileVersion:
+    """One version of one landing file as somebody saw it settle (the landing sensor): the
+    name's bytes as hex (`key`), the name as shown, its size and modification time."""
+
+    key: str
+    name: str
+    size: int
+    mtime_ns: int
+
+    @classmethod
+    def of(cls, f: LandingFile) -> FileVersion:
+        return cls(f.key, f.display_name, f.size, f.mtime_ns)
+
+
+def choose(
+    listed: list[LandingFile], versions: list[FileVersion] | None
+) -> tuple[list[LandingFile], list[str]]:
+    """(files to load, lines about files not taken): with no versions given, every file that
+    has settled; else exactly the versions given that are still there as they were seen."""
+    if versions is None:
+        ready, young = settled(listed)
+        return ready, [
+            f"{f.display_name}: 仍在写入，下次运行再载入。 / still being written: left for the "
+            "next run"
+            for f in young
+        ]
+    wanted = {(v.key, v.size, v.mtime_ns): v for v in versions}
+    chosen = [f for f in listed if (f.key, f.size, f.mtime_ns) in wanted]
+    found = {(f.key, f.size, f.mtime_ns) for f in chosen}
+    gone = [
+        f"{v.name}: 已不在落地文件夹或已改变（可能已由另一运行载入）。 / no longer in the landing "
+        "folder as it was seen (loaded by another run, or changed): not loaded by this run"
+        for k, v in wanted.items()
+        if k not in found
+    ]
+    return chosen, gone

@@ -21,7 +21,16 @@ import duckdb
 import polars as pl
 
 from sources.contracts import LINEAGE_COLUMNS, Source
-from sources.landing import FileChanged, LandingFile, display_name, opened, scan
+from sources.landing import (
+    FileChanged,
+    FileVersion,
+    LandingFile,
+    Skipped,
+    choose,
+    display_name,
+    opened,
+    scan,
+)
 from sources.readers import FileSetAside, brief, read_file
 from sources.validate import ROW_NUMBER, mask_expr, validate
 from sources.warehouse import ensure_schema, key_fingerprint, verify_pii_key
@@ -390,3 +399,89 @@ def settle_files(
         )
         moved.append((f.path, target))
     return moved
+
+
+def reconcile(con: duckdb.DuckDBPyConnection, source: Source, results: list[FileLoad]) -> list:
+    """(file name, what does not add up) for every loaded file whose counts do not reconcile:
+    rows read = rows loaded + rows rejected, and the raw and audit tables hold exactly those."""
+    problems = []
+    for r in results:
+        if r.rows_read != r.rows_loaded + r.rows_rejected:
+            problems.append(
+                (r.file_name, f"read {r.rows_read} != {r.rows_loaded} + {r.rows_rejected}")
+            )
+            continue
+        raw_n = con.execute(
+            f"select count(*) from {source.raw_table} where _load_id = ?", [r.load_id]
+        ).fetchone()[0]
+        rej_n = con.execute(
+            "select count(*) from audit.rejected_rows where load_id = ?", [r.load_id]
+        ).fetchone()[0]
+        if (raw_n, rej_n) != (r.rows_loaded, r.rows_rejected):
+            problems.append(
+                (
+                    r.file_name,
+                    f"audit says {r.rows_loaded} loaded / {r.rows_rejected} rejected, "
+                    f"tables hold {raw_n} / {rej_n}",
+                )
+            )
+    return problems
+
+
+@dataclass
+class Ingested:
+    """What one load of a source's landing folder did."""
+
+    skipped: list[Skipped]
+    results: list[FileLoad]
+    problems: list[tuple[str, str]]
+    settled: list[tuple[Path, Path]]
+
+
+def ingest(
+    connect: Callable[[], duckdb.DuckDBPyConnection],
+    source: Source,
+    *,
+    landing_dir: Path,
+    archive_dir: Path,
+    quarantine_dir: Path,
+    pii_key: str,
+    run_id: str | None = None,
+    versions: list[FileVersion] | None = None,
+    say: Callable[[str, bool], None] = lambda line, warn: None,
+    progress: Callable[[FileLoad], None] | None = None,
+) -> Ingested:
+    """A source's landing folder, file by file: list it (the boundary), choose what has
+    settled (or the versions given), load each file in its own transaction, reconcile the
+    counts, and move every known file to the archive or quarantine. `say(line, warn)` hears
+    every line a person watching should read (warn: an entry that was not taken). The
+    warehouse is opened (`connect`) only once the choice is made: settling may wait a few
+    seconds."""
+    listing = scan(landing_dir, source)
+    for entry in listing.skipped:
+        say(entry.line(source), True)
+    chosen, not_taken = choose(listing.files, versions)
+    for line in not_taken:
+        say(f"{source.name}/{line}", False)
+    con = connect()
+    try:
+        ensure_schema(con)
+        todo = pending(con, source, chosen)
+        say(f"{source.name}: {len(todo)} new file(s) in {landing_dir / source.name}", False)
+        results = load_pending(
+            con,
+            landing_dir,
+            source,
+            pii_key=pii_key,
+            run_id=run_id,
+            files=todo,
+            progress=progress,
+            skipped=lambda f, why: say(
+                f"{source.name}/{f.display_name}: {why}; left for a later run", False
+            ),
+        )
+        problems = reconcile(con, source, results)
+        moved = settle_files(con, landing_dir, archive_dir, quarantine_dir, source)
+    finally:
+        con.close()
+    return Ingested(listing.skipped, results, problems, moved)

@@ -65,7 +65,7 @@ class Deployment:
         extra_env: dict[str, str] | None = None,
     ) -> CliRun:
         proc = subprocess.run(
-            [sys.executable, "-m", "orchestration.cli", *args],
+            [sys.executable, "-m", "kzdw.cli", *args],
             cwd=self.root,
             env={**self.env(as_of), **(extra_env or {})},
             capture_output=True,
@@ -127,7 +127,7 @@ FIRST = [
     "tests.test_kpi_revisions",  # ≈150 s
     "tests.dbt.test_dbt_build",  # ≈130 s
     "tests.test_crash_safety",  # ≈120 s
-    "tests.orchestration.test_cli",  # ≈70 s
+    "tests.kzdw.test_cli_run",  # ≈20 s
 ]
 
 

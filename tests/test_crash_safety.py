@@ -25,7 +25,7 @@ def test_sigkill_mid_load_leaves_nothing_and_the_next_run_loads_all(deployment):
     folder.mkdir(parents=True)
     make_csv(folder / "big.csv", ROWS)
     proc = subprocess.Popen(
-        [sys.executable, "-m", "orchestration.cli", "run"],
+        [sys.executable, "-m", "kzdw.cli", "run"],
         cwd=deployment.root,
         env=deployment.env(),
         stdout=subprocess.DEVNULL,

@@ -54,7 +54,7 @@ class Daemon:
         env.pop("PYTHONDONTWRITEBYTECODE", None)
         with self.log.open("wb") as out:
             self.proc = subprocess.Popen(
-                [sys.executable, "-m", "orchestration.cli", "dev", "--port", str(self.port)],
+                [sys.executable, "-m", "kzdw.cli", "dev", "--port", str(self.port)],
                 cwd=self.deployment.root,
                 env=env,
                 stdout=out,

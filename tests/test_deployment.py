@@ -68,7 +68,7 @@ def test_only_the_contracts_settings_make_a_whole_deployment_beside_the_warehous
     # The code from `code`: a read-only mount is first on the path, ahead of the checkout.
     env["PYTHONPATH"] = str(code)
     proc = subprocess.run(
-        [sys.executable, "-m", "orchestration.cli", "run"],
+        [sys.executable, "-m", "kzdw.cli", "run"],
         cwd=deployment.root,
         env=env,
         capture_output=True,

@@ -39,7 +39,7 @@ def _build(deployment, seed: int):
 def _start(deployment, *args: str, log: str) -> subprocess.Popen:
     out = (deployment.root / log).open("wb")
     return subprocess.Popen(
-        [sys.executable, "-m", "orchestration.cli", *args],
+        [sys.executable, "-m", "kzdw.cli", *args],
         cwd=deployment.root,
         env=deployment.env(),
         stdout=out,

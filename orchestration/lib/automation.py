@@ -33,14 +33,3 @@ def after_upstream_updates() -> dg.AutomationCondition:
     return (
         (dg.AutomationCondition.eager() | first_build) & no_failed_blocking_check_upstream
     ).with_label("after upstream updates")
-
-
-automation_sensor = dg.AutomationConditionSensorDefinition(
-    "kzdw_automation_sensor",
-    target=dg.AssetSelection.all(),
-    default_status=dg.DefaultSensorStatus.RUNNING,
-    minimum_interval_seconds=AUTOMATION_INTERVAL_SECONDS,
-    description="Evaluates every asset's automation condition: after a landing sensor's run "
-    "loads a file, requests the dbt build of the models that depend on it, the KPI checks and "
-    "the serving copy, in one writer's pool.",
-)

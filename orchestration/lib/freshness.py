@@ -35,9 +35,9 @@ from zoneinfo import ZoneInfo
 
 import dagster as dg
 
-from orchestration.lib.settings import WAREHOUSE_POOL, WarehouseResource
+from orchestration.lib.warehouse import WAREHOUSE_POOL, WarehouseResource
 from sources.calendar import DAYS_FILE, YEARS_FILE
-from sources.contracts import SOURCES, Source
+from sources.contracts import Source
 
 TZ = ZoneInfo("Asia/Shanghai")
 
@@ -291,22 +291,3 @@ def build_freshness_check(source: Source) -> dg.AssetChecksDefinition:
         )
 
     return _check
-
-
-freshness_checks = [build_freshness_check(source) for source in SOURCES.values()]
-
-freshness_checks_job = dg.define_asset_job(
-    "freshness_checks_job",
-    selection=dg.AssetSelection.checks(*freshness_checks),
-    description="Checks every source's deliveries against its submission calendar.",
-)
-
-freshness_checks_schedule = dg.ScheduleDefinition(
-    name="freshness_checks_schedule",
-    job=freshness_checks_job,
-    cron_schedule="15 * * * *",
-    execution_timezone="Asia/Shanghai",
-    default_status=dg.DefaultScheduleStatus.RUNNING,
-    description="Every hour at :15, so a missed deadline shows as a failed check within the "
-    "hour, source by source, with the days overdue.",
-)

@@ -6,12 +6,12 @@ import dagster as dg
 
 from kzdw.settings import SettingsError
 from orchestration.lib.progress import progress_log
-from orchestration.lib.settings import WAREHOUSE_POOL, WarehouseResource
 from orchestration.lib.text import literal
+from orchestration.lib.warehouse import WAREHOUSE_POOL, WarehouseResource
 from sources.contracts import Source
-from sources.landing import LandingFile, display_name, scan, settled
-from sources.loader import DiskFull, FileLoad, load_pending, pending, settle_files
-from sources.warehouse import PiiKeyMismatch, ensure_schema
+from sources.landing import FileVersion, LandingFile, display_name
+from sources.loader import DiskFull, FileLoad, Ingested, ingest
+from sources.warehouse import PiiKeyMismatch
 
 
 class LandingFileVersion(dg.Config):
@@ -34,31 +34,7 @@ class LoadConfig(dg.Config):
 
 def file_versions(files: list[LandingFile]) -> list[dict]:
     """The run configuration that makes a load take exactly these file versions."""
-    return [
-        {"key": f.key, "name": f.display_name, "size": f.size, "mtime_ns": f.mtime_ns}
-        for f in files
-    ]
-
-
-def _chosen(listed: list[LandingFile], config: LoadConfig) -> tuple[list[LandingFile], list[str]]:
-    """(files to load, lines about files not loaded) from the folder as listed now."""
-    if config.files is None:
-        ready, young = settled(listed)
-        return ready, [
-            f"{f.display_name}: 仍在写入，下次运行再载入。 / still being written: left for the "
-            "next run"
-            for f in young
-        ]
-    wanted = {(v.key, v.size, v.mtime_ns): v for v in config.files}
-    chosen = [f for f in listed if (f.key, f.size, f.mtime_ns) in wanted]
-    found = {(f.key, f.size, f.mtime_ns) for f in chosen}
-    gone = [
-        f"{v.name}: 已不在落地文件夹或已改变（可能已由另一运行载入）。 / no longer in the landing "
-        "folder as the sensor saw it (loaded by another run, or changed): not loaded by this run"
-        for k, v in wanted.items()
-        if k not in found
-    ]
-    return chosen, gone
+    return [vars(FileVersion.of(f)) for f in files]
 
 
 # Above this, a suite runs on a reservoir sample of the batch: its shape expectations need no
@@ -146,31 +122,16 @@ def _suite_results(
     return results
 
 
-def _reconcile(con, source: Source, results: list[FileLoad]) -> dg.AssetCheckResult:
-    problems = []
-    for r in results:
-        if r.rows_read != r.rows_loaded + r.rows_rejected:
-            problems.append(
-                f"{literal(r.file_name)}: read {r.rows_read} != {r.rows_loaded} + {r.rows_rejected}"
-            )
-            continue
-        raw_n = con.execute(
-            f"select count(*) from {source.raw_table} where _load_id = ?", [r.load_id]
-        ).fetchone()[0]
-        rej_n = con.execute(
-            "select count(*) from audit.rejected_rows where load_id = ?", [r.load_id]
-        ).fetchone()[0]
-        if (raw_n, rej_n) != (r.rows_loaded, r.rows_rejected):
-            problems.append(
-                f"{literal(r.file_name)}: audit says {r.rows_loaded} loaded / "
-                f"{r.rows_rejected} rejected, tables hold {raw_n} / {rej_n}"
-            )
+def _reconcile_result(source: Source, ingested: Ingested) -> dg.AssetCheckResult:
+    problems = [f"{literal(name)}: {what}" for name, what in ingested.problems]
     return dg.AssetCheckResult(
         check_name=reconcile_check_name(source),
         passed=not problems,
         severity=dg.AssetCheckSeverity.ERROR,
-        description="; ".join(problems) if problems else f"{len(results)} file(s) reconcile",
-        metadata={"files": len(results), "problems": len(problems)},
+        description="; ".join(problems)
+        if problems
+        else f"{len(ingested.results)} file(s) reconcile",
+        metadata={"files": len(ingested.results), "problems": len(problems)},
     )
 
 
@@ -218,7 +179,6 @@ def build_raw_asset(source: Source) -> dg.AssetsDefinition:
         context: dg.AssetExecutionContext, warehouse: WarehouseResource, config: LoadConfig
     ) -> dg.MaterializeResult:
         settings = warehouse.settings
-        landing = settings.landing_dir
 
         def say(line: str, warn: bool = False) -> None:
             (context.log.warning if warn else context.log.info)(line)
@@ -232,43 +192,25 @@ def build_raw_asset(source: Source) -> dg.AssetsDefinition:
                 warn=r.status == "set_aside",
             )
 
+        versions = (
+            None if config.files is None else [FileVersion(**v.model_dump()) for v in config.files]
+        )
         try:
-            pii_key = settings.pii_key()
-        except SettingsError as exc:
-            raise dg.Failure(str(exc)) from exc
-        listing = scan(landing, source)
-        for entry in listing.skipped:
-            say(entry.line(source), warn=True)
-        # Settling may wait a few seconds for a young file: before the warehouse is opened.
-        chosen, not_taken = _chosen(listing.files, config)
-        for line in not_taken:
-            say(f"{source.name}/{line}")
-        con = warehouse.connect()
-        try:
-            ensure_schema(con)
-            todo = pending(con, source, chosen)
-            say(f"{source.name}: {len(todo)} new file(s) in {landing / source.name}")
-            try:
-                results = load_pending(
-                    con,
-                    landing,
-                    source,
-                    pii_key=pii_key,
-                    run_id=context.run_id,
-                    files=todo,
-                    progress=report,
-                    skipped=lambda f, why: say(
-                        f"{source.name}/{f.display_name}: {why}; left for a later run"
-                    ),
-                )
-            except (PiiKeyMismatch, DiskFull) as exc:
-                raise dg.Failure(str(exc)) from exc
-            reconcile = _reconcile(con, source, results)
-            settled_files = settle_files(
-                con, landing, settings.archive_dir, settings.quarantine_dir, source
+            ingested = ingest(
+                warehouse.connect,
+                source,
+                landing_dir=settings.landing_dir,
+                archive_dir=settings.archive_dir,
+                quarantine_dir=settings.quarantine_dir,
+                pii_key=settings.pii_key(),
+                run_id=context.run_id,
+                versions=versions,
+                say=say,
+                progress=report,
             )
-        finally:
-            con.close()
+        except (SettingsError, PiiKeyMismatch, DiskFull) as exc:
+            raise dg.Failure(str(exc)) from exc
+        results = ingested.results
         loaded_ids = [r.load_id for r in results if r.status == "loaded" and r.rows_loaded]
         suite_results = _suite_results(source, warehouse, loaded_ids)
         statuses = ("loaded", "duplicate", "set_aside")
@@ -278,17 +220,17 @@ def build_raw_asset(source: Source) -> dg.AssetsDefinition:
                 "files_loaded": counts["loaded"],
                 "files_duplicate": counts["duplicate"],
                 "files_set_aside": counts["set_aside"],
-                "files_skipped": len(listing.skipped),
+                "files_skipped": len(ingested.skipped),
                 "rows_read": sum(r.rows_read for r in results),
                 "rows_loaded": sum(r.rows_loaded for r in results),
                 "rows_rejected": sum(r.rows_rejected for r in results),
                 "load_ids": dg.MetadataValue.json([r.load_id for r in results]),
                 "files": dg.MetadataValue.json([r.file_name for r in results]),
                 "files_moved": dg.MetadataValue.json(
-                    [display_name(str(t)) for _, t in settled_files]
+                    [display_name(str(t)) for _, t in ingested.settled]
                 ),
             },
-            check_results=[reconcile, *suite_results],
+            check_results=[_reconcile_result(source, ingested), *suite_results],
         )
 
     _raw_asset.__name__ = source.name

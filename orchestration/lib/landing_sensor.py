@@ -17,7 +17,7 @@ import time
 import dagster as dg
 
 from orchestration.lib.ingest import file_versions
-from orchestration.lib.settings import WarehouseResource
+from orchestration.lib.warehouse import WarehouseResource
 from sources.contracts import Source
 from sources.landing import SETTLE_SECONDS, scan
 

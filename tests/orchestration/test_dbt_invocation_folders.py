@@ -2,7 +2,7 @@
 
 import os
 
-from orchestration.dbt.assets import prune_invocation_folders
+from orchestration.defs.dbt.assets import prune_invocation_folders
 
 
 def test_only_the_latest_invocation_folders_are_kept(tmp_path):

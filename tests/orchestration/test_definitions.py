@@ -3,6 +3,7 @@
 import os
 import subprocess
 import sys
+from pathlib import Path
 
 import dagster as dg
 import pytest
@@ -139,3 +140,39 @@ def test_importing_the_code_location_reads_no_setting_and_writes_nothing(tmp_pat
     )
     assert proc.returncode == 0, proc.stderr
     assert list(tmp_path.iterdir()) == []
+
+
+def test_dg_check_defs_loads_the_project(tmp_path):
+    # Dagster's own check of the project layout (pyproject's [tool.dg]: orchestration/defs).
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("KZDW_", "DBT_"))}
+    env.update(VIRTUAL_ENV=sys.prefix, DAGSTER_HOME=str(tmp_path))
+    proc = subprocess.run(
+        [str(Path(sys.executable).with_name("dg")), "check", "defs"],
+        cwd=Path(__file__).resolve().parents[2],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    assert "All definitions loaded successfully" in proc.stdout + proc.stderr
+
+
+def test_each_domain_holds_its_objects_in_fixed_file_names():
+    defs_dir = Path(__file__).resolve().parents[2] / "orchestration" / "defs"
+    allowed = {"__init__.py", "assets.py", "checks.py", "sensors.py", "schedules.py"}
+    allowed |= {"jobs.py", "resources.py"}
+    for folder in (p for p in defs_dir.iterdir() if p.is_dir() and p.name != "__pycache__"):
+        files = {p.name for p in folder.glob("*.py")}
+        assert files <= allowed, (folder.name, files - allowed)
+    domains = {p.name for p in defs_dir.iterdir() if p.is_dir() and p.name != "__pycache__"}
+    assert domains == {
+        "market_entities",
+        "permit_cases",
+        "service_items",
+        "investment_projects",
+        "dbt",
+        "serving",
+        "reports",
+        "warehouse",
+    }

@@ -6,7 +6,7 @@ import os
 import dagster as dg
 
 from orchestration.lib.landing_sensor import build_landing_sensor, ready_files
-from orchestration.lib.settings import WarehouseResource
+from orchestration.lib.warehouse import WarehouseResource
 from sources.contracts import SERVICE_ITEMS
 
 

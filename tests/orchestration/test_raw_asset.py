@@ -9,7 +9,7 @@ import duckdb
 import pytest
 
 from orchestration.lib.ingest import build_raw_asset, file_versions
-from orchestration.lib.settings import WarehouseResource
+from orchestration.lib.warehouse import WarehouseResource
 from sources.contracts import SERVICE_ITEMS
 from sources.landing import LandingFile
 from tests.sources.test_landing import _csv

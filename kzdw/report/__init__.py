@@ -1,0 +1,77 @@
+"""The leadership report (领导报告): the KPI marts of the serving copy as a self-contained HTML
+page in Chinese, an Excel workbook and a PDF of the page.
+
+`build_report` writes `report.html`, `report.xlsx` and `report.pdf` into
+`<reports folder>/<as-of>/` (KZDW_REPORTS_DIR, by default `reports/` beside the warehouse), or
+into the folder given.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+from pathlib import Path
+
+from kzdw.files import replace_atomically
+from kzdw.report.data import ReportData, ReportDataError, load_report_data
+from kzdw.report.excel import write_workbook
+from kzdw.report.html import current_revisions, render_html
+from kzdw.report.pdf import ChromiumNotFound, print_pdf
+
+__all__ = [
+    "ChromiumNotFound",
+    "ReportDataError",
+    "ReportFiles",
+    "build_report",
+    "default_out_dir",
+]
+
+
+@dataclass(frozen=True)
+class ReportFiles:
+    html: Path
+    xlsx: Path
+    pdf: Path
+    as_of: date
+    data: ReportData
+
+    @property
+    def paths(self) -> tuple[Path, Path, Path]:
+        return self.html, self.xlsx, self.pdf
+
+
+def default_out_dir(reports_dir: Path, as_of: date) -> Path:
+    """One folder per as-of date in the deployment's reports folder."""
+    return reports_dir / as_of.isoformat()
+
+
+def build_report(
+    serving: Path, *, reports_dir: Path | None = None, out_dir: Path | None = None
+) -> ReportFiles:
+    """Read the serving copy and write the three files into `out_dir`, or into
+    `<reports_dir>/<as-of>/`. The HTML and the workbook are written before the PDF, so a
+    missing Chromium (ChromiumNotFound) still leaves them in place."""
+    if (reports_dir is None) == (out_dir is None):
+        raise TypeError("give reports_dir or out_dir")
+    data = load_report_data(serving)
+    out = out_dir if out_dir is not None else default_out_dir(reports_dir, data.as_of)
+    out.mkdir(parents=True, exist_ok=True)
+    html, xlsx, pdf = out / "report.html", out / "report.xlsx", out / "report.pdf"
+    page = render_html(data)
+    replace_atomically(html, lambda p: p.write_text(page, encoding="utf-8"))
+    replace_atomically(xlsx, lambda p: write_workbook(data, p))
+    print_pdf(html, pdf)
+    return ReportFiles(html=html, xlsx=xlsx, pdf=pdf, as_of=data.as_of, data=data)
+
+
+def summary(files: ReportFiles) -> dict[str, object]:
+    """Figures about the report for logs and asset metadata."""
+    statuses = [row.get("status") for row in files.data.scorecard]
+    return {
+        "as_of": files.as_of.isoformat(),
+        "targets": len(statuses),
+        "targets_met": statuses.count("达标"),
+        "targets_warning": statuses.count("预警"),
+        "targets_behind": statuses.count("落后"),
+        "revisions_this_period": len(current_revisions(files.data)),
+    }

@@ -1,0 +1,1 @@
+"""dbt: staging, intermediate, marts and KPIs as assets, their tests as checks."""

@@ -1,0 +1,115 @@
+"""The dbt project as assets: staging, intermediate, marts, the KPI table and the seeds."""
+
+import shutil
+import threading
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+import dagster as dg
+from dagster_dbt import (
+    DagsterDbtTranslator,
+    DagsterDbtTranslatorSettings,
+    DbtCliResource,
+    DbtProject,
+    dbt_assets,
+)
+
+from expectations.runner import warm_up
+from orchestration.lib.automation import after_upstream_updates
+from orchestration.lib.dbt import (
+    dbt_project,
+    environment,
+    invocation_folder,
+    keep_parse,
+    manifest_path,
+)
+from orchestration.lib.progress import progress_log
+from orchestration.lib.warehouse import WAREHOUSE_POOL, WarehouseResource
+
+
+class KzdwDbtTranslator(DagsterDbtTranslator):
+    """Asset key = [schema, table] of the DuckDB object; group = source system for staging,
+    else the layer."""
+
+    def get_asset_key(self, dbt_resource_props: Mapping[str, Any]) -> dg.AssetKey:
+        if dbt_resource_props["resource_type"] == "source":
+            return dg.AssetKey([dbt_resource_props["source_name"], dbt_resource_props["name"]])
+        name = dbt_resource_props.get("alias") or dbt_resource_props["name"]
+        return dg.AssetKey([dbt_resource_props["schema"], name])
+
+    def get_group_name(self, dbt_resource_props: Mapping[str, Any]) -> str | None:
+        fqn = dbt_resource_props.get("fqn", [])
+        if dbt_resource_props["resource_type"] == "seed":
+            return "seeds"
+        if len(fqn) > 2 and fqn[1] == "staging":
+            return fqn[2]
+        return fqn[1] if len(fqn) > 1 else None
+
+    def get_asset_spec(
+        self,
+        manifest: Mapping[str, Any],
+        unique_id: str,
+        project: DbtProject | None,
+    ) -> dg.AssetSpec:
+        spec = super().get_asset_spec(manifest, unique_id, project)
+        # The audit tables are written by every load, not by one asset: a model reading them
+        # (the KPI revision history) is rebuilt with its other inputs, not waited on for them.
+        deps = [dep for dep in spec.deps if dep.asset_key.path[0] != "audit"]
+        return spec.replace_attributes(deps=deps)
+
+    def get_automation_condition(
+        self, dbt_resource_props: Mapping[str, Any]
+    ) -> dg.AutomationCondition | None:
+        return after_upstream_updates()
+
+
+translator = KzdwDbtTranslator(settings=DagsterDbtTranslatorSettings(enable_asset_checks=True))
+
+
+@dbt_assets(
+    manifest=manifest_path(),
+    project=dbt_project,
+    dagster_dbt_translator=translator,
+    name="kzdw_dbt_models",
+    pool=WAREHOUSE_POOL,
+)
+def kzdw_dbt_models(
+    context: dg.AssetExecutionContext, dbt: DbtCliResource, warehouse: WarehouseResource
+):
+    """`dbt build` of the selected models with their data tests (unit tests run in CI, not on
+    every load)."""
+    progress_log.info("dbt build: staging, marts, KPIs and their tests")
+    # The KPI checks after the build need Great Expectations: import it while dbt works.
+    threading.Thread(target=warm_up, name="gx-warm-up", daemon=True).start()
+    settings = warehouse.settings
+    folder = invocation_folder(settings, context.run_id)
+    with environment(settings.dbt_env()):
+        invocation = dbt.cli(
+            ["build", "--exclude-resource-type", "unit_test"], context=context, target_path=folder
+        )
+    for event in invocation.stream():
+        if isinstance(event, dg.Output):
+            key = context.asset_key_for_output(event.output_name)
+            progress_log.info("dbt: built %s", key.to_user_string())
+        elif isinstance(event, dg.AssetCheckResult) and not event.passed:
+            outcome = "warned" if event.severity == dg.AssetCheckSeverity.WARN else "failed"
+            progress_log.warning("dbt: test %s %s", event.check_name, outcome)
+        yield event
+    keep_parse(settings, folder)
+    prune_invocation_folders(settings.dbt_dir)
+
+
+# Each dbt invocation leaves a folder of artifacts (manifest, run results, log: ≈7 MB), one per
+# run, which under automation means one per file landed. The latest few are kept to look at.
+KEEP_INVOCATION_FOLDERS = 10
+
+
+def prune_invocation_folders(target: Path, keep: int = KEEP_INVOCATION_FOLDERS) -> None:
+    folders = sorted(
+        (p for p in target.glob("kzdw_dbt_models-*") if p.is_dir()),
+        key=lambda p: p.stat().st_mtime,
+        reverse=True,
+    )
+    for folder in folders[keep:]:
+        shutil.rmtree(folder, ignore_errors=True)

@@ -1,0 +1,1 @@
+"""permit_cases (政务服务办件): its raw asset, its landing sensor, its freshness check."""

@@ -1,0 +1,1 @@
+"""reports: the leadership report, written after each new serving copy."""

@@ -1,0 +1,46 @@
+"""reports.leadership: the leadership report written after each build."""
+
+import time
+
+import dagster as dg
+
+from kzdw.report import ChromiumNotFound, build_report, summary
+from orchestration.lib.automation import after_upstream_updates
+from orchestration.lib.progress import progress_log
+from orchestration.lib.warehouse import WarehouseResource
+
+
+# No pool: the report opens only the serving copy, read-only, which no writer ever holds
+# (a new copy is renamed over it), so it need not queue for the warehouse's writer slot.
+@dg.asset(
+    key=["reports", "leadership"],
+    group_name="reports",
+    kinds={"html", "excel", "pdf"},
+    deps=[dg.AssetKey(["serving", "warehouse"])],
+    automation_condition=after_upstream_updates(),
+    description="The leadership report (领导报告) for the as-of date: report.html (one "
+    "self-contained page in Chinese: the last full year's headline figures, progress against "
+    "this year's targets, monthly trend of trips per case and the online rate, the project "
+    "funnel, breakdowns, 修订说明), report.xlsx (one sheet per domain, 目标进度, 分项统计, "
+    "修订说明) and report.pdf (the page printed by headless Chromium), in <reports>/<as-of>/ "
+    "(KZDW_REPORTS_DIR, by default reports/ beside the warehouse). Reads only the serving "
+    "copy: marts.kpi_values, kpi_scorecard, kpi_breakdowns, kpi_revisions.",
+)
+def leadership(warehouse: WarehouseResource) -> dg.MaterializeResult:
+    started = time.perf_counter()
+    try:
+        settings = warehouse.settings
+        files = build_report(settings.serving, reports_dir=settings.reports_dir)
+    except ChromiumNotFound as exc:
+        raise dg.Failure(str(exc)) from exc
+    seconds = time.perf_counter() - started
+    progress_log.info("wrote the leadership report to %s (%.1f s)", files.html.parent, seconds)
+    return dg.MaterializeResult(
+        metadata={
+            "html": dg.MetadataValue.path(str(files.html)),
+            "xlsx": dg.MetadataValue.path(str(files.xlsx)),
+            "pdf": dg.MetadataValue.path(str(files.pdf)),
+            **summary(files),
+            "seconds": round(seconds, 2),
+        }
+    )

@@ -1,0 +1,1 @@
+"""serving: the analysts' read-only copy of the warehouse."""
