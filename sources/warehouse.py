@@ -82,9 +82,13 @@ def open_warehouse(path: Path, read_only: bool = False) -> duckdb.DuckDBPyConnec
             f"仓库文件 {path} 不存在。 / no warehouse at {path}: run `kzdw run` to build it"
         )
     try:
-        return duckdb.connect(str(path), read_only=read_only)
+        con = duckdb.connect(str(path), read_only=read_only)
     except duckdb.Error as exc:
         raise _unreadable(path, exc) from None
+    # No progress bar: DuckDB draws it on the terminal of whatever process holds the
+    # connection, over a run's own progress lines.
+    con.execute("set enable_progress_bar = false")
+    return con
 
 
 def _unreadable(path: Path, exc: duckdb.Error) -> WarehouseUnreadable:
@@ -123,6 +127,47 @@ def _unreadable(path: Path, exc: duckdb.Error) -> WarehouseUnreadable:
     return WarehouseUnreadable(
         f"仓库文件 {path} 无法打开。 / cannot open the warehouse {path}: {first}"
     )
+
+
+# The storage format of the serving copy: DuckDB 1.5 and later read it (the DuckDB CLI on
+# PyPI, DBeaver's and most BI drivers are 1.x), while the live warehouse is DuckDB 2.0's.
+SERVING_STORAGE_VERSION = "v1.5.0"
+# Column types DuckDB 2.0 has and a 1.5 reader does not: a copy holding one is not published.
+NOT_IN_V1_5 = ("TIMESTAMPTZ_NS",)
+
+
+class NotCopyable(Exception):
+    """A column of the warehouse has a type the serving copy's storage format cannot carry."""
+
+
+def publish_copy(con: duckdb.DuckDBPyConnection, path: Path) -> None:
+    """Write the whole database `con` holds into a new file at `path`, in the serving copy's
+    storage format: a fresh file, so it holds no free blocks; every table, view, comment and
+    sequence. Refuses (NotCopyable) a column type that format cannot carry."""
+    database = con.execute("select current_database()").fetchone()[0]
+    found = con.execute(
+        "select schema_name || '.' || table_name || '.' || column_name, data_type "
+        "from duckdb_columns() where database_name = ? and list_contains(?, data_type)",
+        [database, list(NOT_IN_V1_5)],
+    ).fetchall()
+    if found:
+        columns = ", ".join(f"{name} ({kind})" for name, kind in found)
+        raise NotCopyable(
+            f"the serving copy is written in DuckDB's {SERVING_STORAGE_VERSION} storage format, "
+            f"which cannot hold {columns}: cast the column to a type DuckDB 1.x reads (e.g. "
+            "TIMESTAMPTZ) in its model"
+        )
+    con.execute(
+        f"attach '{_quoted(path)}' as kzdw_serving (storage_version '{SERVING_STORAGE_VERSION}')"
+    )
+    try:
+        con.execute(f'copy from database "{database}" to kzdw_serving')
+    finally:
+        con.execute("detach kzdw_serving")
+
+
+def _quoted(path: Path) -> str:
+    return str(path).replace("'", "''")
 
 
 def key_fingerprint(key: str) -> str:

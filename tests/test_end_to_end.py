@@ -4,7 +4,10 @@ contracts (tests/oracle.py) on data built for the purpose."""
 
 import math
 import shutil
+import subprocess
+import sys
 from datetime import date
+from pathlib import Path
 
 import pytest
 
@@ -12,6 +15,8 @@ from tests.handmade import make_landing
 from tests.oracle import compute_kpis, read_landing
 
 pytestmark = pytest.mark.slow
+
+DUCKDB_CLI = str(Path(sys.executable).with_name("duckdb"))
 
 
 def _kpis(deployment):
@@ -95,6 +100,19 @@ def test_kpis_and_audit_match_the_contract(deployment, seed, as_of):
     # Analysts' copy: published after the checks passed, the same KPI table.
     serving = deployment.query("select count(*) from marts.kpi_values", database=deployment.serving)
     assert serving == deployment.query("select count(*) from marts.kpi_values")
+    # ...which the standard DuckDB CLI, a 1.x reader, opens: tables and staging views alike.
+    counts = (
+        "select (select count(*) from marts.kpi_values) || ',' || "
+        "(select count(*) from staging.stg_permit_cases__cases)"
+    )
+    cli = subprocess.run(
+        [DUCKDB_CLI, "-readonly", "-noheader", "-list", str(deployment.serving), "-c", counts],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert cli.returncode == 0, cli.stderr
+    assert cli.stdout.strip() == deployment.query(counts)[0][0]
 
 
 def test_second_run_loads_nothing_and_replay_rebuilds_the_same_kpis(deployment):

@@ -21,6 +21,7 @@ directory for those the environment does not set (`kzdw.settings`).
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 
 from kzdw.cli import analysts, demo, operate, reports
@@ -47,6 +48,10 @@ def main(argv: list[str] | None = None) -> int:
     except (Refused, SettingsError, WarehouseUnreadable) as exc:
         print(f"kzdw {args.command}: {exc}", file=sys.stderr)
         return 2
+    except BrokenPipeError:
+        # The reader of the output went away (`kzdw kpis | head`): not an error of ours.
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 141
     except KeyboardInterrupt:
         print(file=sys.stderr)
         return 130

@@ -16,6 +16,8 @@ from pathlib import Path
 import duckdb
 
 REQUIRED_TABLES = ("kpi_values", "kpi_scorecard", "kpi_breakdowns", "kpi_revisions")
+# Every table the report reads, (schema, table): the Dagster asset depends on each.
+TABLES_READ = (*(("marts", t) for t in REQUIRED_TABLES), ("seeds", "kpi_definitions"))
 
 
 class ReportDataError(RuntimeError):

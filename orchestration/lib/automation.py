@@ -12,12 +12,18 @@ import dagster as dg
 AUTOMATION_INTERVAL_SECONDS = 5
 
 
-def after_upstream_updates() -> dg.AutomationCondition:
+def after_upstream_updates(
+    triggered_by: dg.AssetSelection | None = None,
+) -> dg.AutomationCondition:
     """Dagster's `eager` (run when a dependency updated; never while a dependency is missing or
     running), plus a first build of an asset that is missing while everything it reads exists
     (`eager` alone only builds what goes missing after the condition was applied, so a fresh
     warehouse's seeds would never be built), never on top of a dependency whose latest blocking
-    check failed: a bad batch or a failed dbt test stops the data from travelling on."""
+    check failed: a bad batch or a failed dbt test stops the data from travelling on.
+
+    `triggered_by`: only an update of these dependencies starts a build (the report reads the
+    marts through the serving copy: a mart's update alone would print the previous copy);
+    the blocking checks of every dependency still guard it."""
     first_build = (
         dg.AutomationCondition.missing()
         & ~dg.AutomationCondition.any_deps_missing()
@@ -30,6 +36,11 @@ def after_upstream_updates() -> dg.AutomationCondition:
             dg.AutomationCondition.check_failed(), blocking_only=True
         )
     ).with_label("no upstream blocking check failed")
-    return (
-        (dg.AutomationCondition.eager() | first_build) & no_failed_blocking_check_upstream
-    ).with_label("after upstream updates")
+    eager = dg.AutomationCondition.eager()
+    if triggered_by is not None:
+        eager = eager.replace(
+            "any_deps_updated", dg.AutomationCondition.any_deps_updated().allow(triggered_by)
+        )
+    return ((eager | first_build) & no_failed_blocking_check_upstream).with_label(
+        "after upstream updates"
+    )

@@ -1,4 +1,4 @@
-"""`kzdw sql` (read-only shell on the serving copy) and `kzdw docs` (dbt docs site on
+"""`kzdw sql` (the DuckDB CLI, read only, on the serving copy) and `kzdw docs` (dbt docs site on
 127.0.0.1)."""
 
 import json
@@ -8,41 +8,42 @@ import subprocess
 import sys
 import time
 import urllib.request
-from types import SimpleNamespace
 
 import duckdb
 import pytest
 
-from kzdw.cli import analysts
-from kzdw.settings import Settings
+from sources.warehouse import publish_copy
 
 
 @pytest.fixture
 def serving(deployment):
-    """A small serving copy: two rows in marts.kpi_values."""
+    """A small serving copy, written as the publish step writes it (DuckDB's v1.5 storage
+    format): two rows in marts.kpi_values."""
     deployment.serving.parent.mkdir(parents=True)
-    con = duckdb.connect(str(deployment.serving))
-    con.execute("create schema marts")
-    con.execute(
+    live = duckdb.connect(str(deployment.warehouse))
+    live.execute("create schema marts")
+    live.execute(
         "create table marts.kpi_values as select * from (values "
         "('entities_total', date '2022-01-01', 100425::double, date '2023-06-30'), "
         "('avg_trips_per_case', date '2022-01-01', 0.11::double, date '2023-06-30')) "
         "as t(kpi_code, period_start, value, as_of)"
     )
-    con.close()
+    publish_copy(live, deployment.serving)
+    live.close()
     return deployment
 
 
-def test_sql_c_runs_statements_on_the_serving_copy(serving):
+def test_sql_is_the_duckdb_cli_1_x_on_the_serving_copy(serving):
     run = serving.kzdw(
         "sql",
         "-c",
         "select kpi_code, value from marts.kpi_values where kpi_code = 'entities_total'; "
-        "select count(*) as n from marts.kpi_values",
+        "select count(*) as n from marts.kpi_values; select version() as v",
     )
     assert run.returncode == 0, run.output
     assert "entities_total" in run.output and "100425.0" in run.output
     assert re.search(r"│\s+n\s+│", run.output) and re.search(r"│\s+2\s+│", run.output)
+    assert re.search(r"│\s+v1\.5\.\d+\s+│", run.output)  # the standard CLI, a 1.x reader
 
 
 def test_sql_refuses_to_write(serving):
@@ -54,77 +55,48 @@ def test_sql_refuses_to_write(serving):
     ]
 
 
-def test_sql_csv_prints_every_row(serving, capsys):
-    args = SimpleNamespace(
-        sql="select kpi_code, value from marts.kpi_values order by kpi_code",
-        csv=True,
-        max_rows=1,
+def test_sql_cannot_reach_the_live_warehouse_or_any_other_file(serving):
+    for statement in (
+        f"attach '{serving.warehouse}' as live (read_only)",
+        "select * from read_csv('/etc/passwd')",
+        "set enable_external_access = true",
+    ):
+        run = serving.kzdw("sql", "-c", statement)
+        assert run.returncode == 1, (statement, run.output)
+        assert "disabled by configuration" in run.output or "locked" in run.output
+
+
+def test_sql_csv_prints_every_row(serving):
+    run = serving.kzdw(
+        "sql",
+        "--csv",
+        "--max-rows",
+        "1",
+        "-c",
+        "select kpi_code, value from marts.kpi_values order by kpi_code",
     )
-    settings = Settings.from_env(serving.env())
-    assert analysts.cmd_sql(args, settings) == 0
-    assert capsys.readouterr().out == (
-        "kpi_code,value\navg_trips_per_case,0.11\nentities_total,100425.0\n"
+    assert run.returncode == 0, run.output
+    assert run.output == "kpi_code,value\navg_trips_per_case,0.11\nentities_total,100425.0\n"
+
+
+def test_sql_reads_statements_piped_in(serving):
+    proc = subprocess.run(
+        [sys.executable, "-m", "kzdw.cli", "sql"],
+        cwd=serving.root,
+        env=serving.env(),
+        input="select value\nfrom marts.kpi_values where kpi_code = 'avg_trips_per_case';\n",
+        capture_output=True,
+        text=True,
+        timeout=60,
     )
+    assert proc.returncode == 0, proc.stderr
+    assert "0.11" in proc.stdout
 
 
 def test_sql_without_a_serving_copy_says_what_to_run(deployment):
     run = deployment.kzdw("sql", "-c", "select 1")
     assert run.returncode == 2
     assert "no serving copy" in run.output and "kzdw run" in run.output
-
-
-def test_the_shell_reads_statements_over_several_lines(serving, monkeypatch, capsys):
-    lines = iter(
-        [
-            ".tables %kpi%",
-            "select value",
-            "from marts.kpi_values where kpi_code = 'avg_trips_per_case';",
-            "select 'a;b' as text; -- a ';' in a string or a comment ends nothing",
-            "drop table marts.kpi_values;",
-            ".maxrows 5",
-            ".nonsense",
-        ]
-    )
-
-    def fake_input(prompt: str) -> str:
-        try:
-            return next(lines)
-        except StopIteration:
-            raise EOFError from None
-
-    monkeypatch.setattr("builtins.input", fake_input)
-    monkeypatch.setattr(analysts, "HISTORY_FILE", serving.root / "history")
-    con = analysts.open_read_only(serving.serving)
-    try:
-        assert analysts.Shell(con, serving.serving).loop() == 0
-    finally:
-        con.close()
-    captured = capsys.readouterr()
-    out = captured.out + captured.err
-    assert "KPIs as of 2023-06-30" in out
-    assert "marts.kpi_values" in out
-    assert "0.11" in out and "a;b" in out
-    assert "read-only mode" in out
-    assert "unknown command .nonsense" in out
-
-
-@pytest.mark.parametrize(
-    "text, complete",
-    [
-        ("select 1", False),
-        ("select 1;", True),
-        ("select 1;  \n", True),
-        ("select ';'", False),
-        ("select 'it''s';", True),
-        ("select 1 -- the end;", False),
-        ("select 1; -- done", True),
-        ("select /* ; */ 1", False),
-        ('select 1 as "a;"', False),
-        ("select 'open;", False),
-    ],
-)
-def test_statement_complete(text, complete):
-    assert analysts.statement_complete(text) is complete
 
 
 def _free_port() -> int:

@@ -5,9 +5,15 @@ import time
 import dagster as dg
 
 from kzdw.report import ChromiumNotFound, build_report, summary
+from kzdw.report.data import TABLES_READ
 from orchestration.lib.automation import after_upstream_updates
 from orchestration.lib.progress import progress_log
 from orchestration.lib.warehouse import WarehouseResource
+
+SERVING = dg.AssetKey(["serving", "warehouse"])
+# What the report reads, through the serving copy: each a dependency, so that a failed blocking
+# check on any of them keeps the report from printing; only a new serving copy starts it.
+READS = [SERVING, *(dg.AssetKey(list(table)) for table in TABLES_READ)]
 
 
 # No pool: the report opens only the serving copy, read-only, which no writer ever holds
@@ -16,15 +22,15 @@ from orchestration.lib.warehouse import WarehouseResource
     key=["reports", "leadership"],
     group_name="reports",
     kinds={"html", "excel", "pdf"},
-    deps=[dg.AssetKey(["serving", "warehouse"])],
-    automation_condition=after_upstream_updates(),
+    deps=READS,
+    automation_condition=after_upstream_updates(triggered_by=dg.AssetSelection.assets(SERVING)),
     description="The leadership report (领导报告) for the as-of date: report.html (one "
     "self-contained page in Chinese: the last full year's headline figures, progress against "
     "this year's targets, monthly trend of trips per case and the online rate, the project "
     "funnel, breakdowns, 修订说明), report.xlsx (one sheet per domain, 目标进度, 分项统计, "
     "修订说明) and report.pdf (the page printed by headless Chromium), in <reports>/<as-of>/ "
     "(KZDW_REPORTS_DIR, by default reports/ beside the warehouse). Reads only the serving "
-    "copy: marts.kpi_values, kpi_scorecard, kpi_breakdowns, kpi_revisions.",
+    "copy: " + ", ".join(".".join(t) for t in TABLES_READ) + ".",
 )
 def leadership(warehouse: WarehouseResource) -> dg.MaterializeResult:
     started = time.perf_counter()
