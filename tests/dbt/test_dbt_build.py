@@ -8,6 +8,7 @@ warehouse. The uncovered-calendar check reuses the first build's compiled SQL.
 from __future__ import annotations
 
 import datetime as dt
+import json
 import os
 import shutil
 import subprocess
@@ -94,7 +95,7 @@ def test_build_passes_every_test_and_warns_on_the_unknown_item_code(
     workdir, _ = built
     log = (workdir / "logs" / "dbt.log").read_text(encoding="utf-8")
     # Case C2 names item XX, which the catalogue lacks: reported, not rejected.
-    assert "WARN 1 relationships_fct_permit_cases_item_code" in log
+    assert "WARN 1 fct_permit_cases_item_code_is_in_the_catalogue" in log
 
 
 def test_kpi_values_has_every_kpi_for_every_period(built: tuple[Path, Path]) -> None:
@@ -214,6 +215,134 @@ def test_targets_are_joined_for_2023(built: tuple[Path, Path]) -> None:
     }
 
 
+def _query(warehouse: Path, sql: str) -> list[tuple]:
+    con = duckdb.connect(str(warehouse), read_only=True)
+    try:
+        return con.execute(sql).fetchall()
+    finally:
+        con.close()
+
+
+def test_project_funnel_follows_the_2022_leads_down_their_stages(built: tuple[Path, Path]) -> None:
+    rows = _query(
+        built[1],
+        "select cohort, strftime(cohort_start, '%Y-%m-%d'), strftime(cohort_end, '%Y-%m-%d'), "
+        "stage, cohort_projects, projects_reached, projects_at_stage, share_of_cohort "
+        "from marts.project_funnel order by cohort, stage_order",
+    )
+    # As-of 2023-01-10. 2022's leads: P1 (went into production on 12-01), P2 (signed without a
+    # recorded first talk: it has passed 洽谈), P3 (signed, then 终止: it keeps its stages), P4
+    # (lead on 12-26, signed on 2023-01-05, before the as-of date). 2023 has no lead yet.
+    prior = [("prior_year", "2022-01-01", "2022-12-31")]
+    current = [("year_to_date", "2023-01-01", "2023-01-10")]
+    assert rows == [
+        (*prior[0], "线索", 4, 4, 0, 1.0),
+        (*prior[0], "洽谈", 4, 4, 0, 1.0),
+        (*prior[0], "签约", 4, 4, 3, 1.0),
+        (*prior[0], "开工", 4, 1, 0, 0.25),
+        (*prior[0], "投产", 4, 1, 1, 0.25),
+        *(
+            (*current[0], stage, 0, 0, 0, None)
+            for stage in ("线索", "洽谈", "签约", "开工", "投产")
+        ),
+    ]
+
+
+def test_breakdowns_split_2022_by_the_current_catalogue_and_the_project_register(
+    built: tuple[Path, Path],
+) -> None:
+    rows = _query(
+        built[1],
+        "select kpi_code, dimension, dimension_value, value from marts.kpi_breakdowns "
+        "where period_type = 'year' and period_start = date '2022-01-01' and value <> 0 "
+        "and kpi_code in ('cases_completed', 'projects_signed', 'entities_total')",
+    )
+    # Cases C1, C6 (item I1) and C3 (I3) were completed in 2022, all of department A; C2 (item
+    # XX, not in the catalogue) in 2023. Signings: P1 and P3 (绿色工业), P2 (商贸物流). The
+    # entities existing at the end of 2022 (U1, U3, U5) name no township.
+    assert sorted(rows) == sorted(
+        [
+            ("cases_completed", "department", "A", 3.0),
+            ("cases_completed", "intake", "网上申报", 1.0),
+            ("cases_completed", "intake", "五省通办", 1.0),
+            ("cases_completed", "intake", "川渝通办", 1.0),
+            ("projects_signed", "team", "绿色工业", 2.0),
+            ("projects_signed", "team", "商贸物流", 1.0),
+            ("projects_signed", "cluster", "能源建材", 1.0),
+            ("projects_signed", "cluster", "食品医药", 1.0),
+            ("projects_signed", "cluster", "其他", 1.0),
+            ("entities_total", "township", "(未填)", 3.0),
+        ]
+    )
+
+
+def test_scorecard_writes_figures_with_the_unit_words_and_decimals_of_the_seed(
+    built: tuple[Path, Path],
+) -> None:
+    reasons = dict(_query(built[1], "select kpi_code, status_reason from marts.kpi_scorecard"))
+    # As-of 2023-01-10, day 10 of 365: P4's 2 亿元 project to 2 x 365 / 10 = 73 亿元; 400亿元
+    # and 2亿元 drop the all-zero fraction, the shares of the target keep theirs.
+    assert reasons["contract_investment_signed"] == (
+        "截至2023年1月10日完成2亿元，为年度目标400亿元的0.5%；按时间进度推算全年约73亿元，"
+        "为目标的18.2%，明显落后于目标。"
+    )
+    assert reasons["returnee_entities_new"].startswith(
+        "截至2023年1月10日完成1户，为年度目标10000户"
+    )
+    assert reasons["lead_week_coverage"] == "截至2023年1月10日为0%，年度目标100%，低于目标的九成。"
+
+
+def _missing_comments(warehouse: Path, schemas: tuple[str, ...]) -> list[tuple]:
+    listed = ", ".join(f"'{s}'" for s in schemas)
+    return _query(
+        warehouse,
+        f"""
+        select schema_name, table_name, null from duckdb_tables()
+        where schema_name in ({listed}) and coalesce(trim(comment), '') = ''
+        union all
+        select schema_name, view_name, null from duckdb_views()
+        where schema_name in ({listed}) and coalesce(trim(comment), '') = ''
+        union all
+        select schema_name, table_name, column_name from duckdb_columns()
+        where schema_name in ({listed}) and coalesce(trim(comment), '') = ''
+        order by all
+        """,
+    )
+
+
+def test_every_mart_staging_and_seed_relation_and_column_carries_its_description(
+    built: tuple[Path, Path],
+) -> None:
+    # Any client (DBeaver, the DuckDB CLI's .schema) reads these comments from the file.
+    assert _missing_comments(built[1], ("marts", "staging", "seeds")) == []
+    marts = {
+        name
+        for (name,) in _query(
+            built[1], "select table_name from duckdb_tables() where schema_name = 'marts'"
+        )
+    }
+    # The incremental models are among them.
+    assert {"fct_permit_cases", "kpi_builds", "kpi_value_history"} <= marts
+    (comment,) = _query(
+        built[1],
+        "select comment from duckdb_columns() where schema_name = 'marts' "
+        "and table_name = 'kpi_values' and column_name = 'as_of'",
+    )[0]
+    assert comment == "the as-of date the row was computed for (数据截止日期)"
+
+
+def test_check_names_are_readable_and_unique(built: tuple[Path, Path]) -> None:
+    manifest = json.loads((built[0] / "target" / "manifest.json").read_text(encoding="utf-8"))
+    tests = [n for n in manifest["nodes"].values() if n["resource_type"] == "test"]
+    names = [n["name"] for n in tests]
+    # Each dbt test is a Dagster asset check named after it.
+    assert len(names) == len(set(names))
+    # dbt's own names for these spell the arguments, and Chinese values come out as "_____".
+    generated = [n for n in names if n.startswith(("accepted_values_", "relationships_"))]
+    assert generated == []
+    assert [n for n in names if "___" in n or not n.isascii()] == []
+
+
 def test_a_deadline_past_the_calendar_fails_loudly(
     built: tuple[Path, Path], tmp_path: Path
 ) -> None:
@@ -222,7 +351,14 @@ def test_a_deadline_past_the_calendar_fails_loudly(
     warehouse = tmp_path / "w.duckdb"
     shutil.copyfile(built_warehouse, warehouse)
     compiled = (
-        workdir / "target" / "compiled" / "kzdw" / "models" / "marts" / "fct_permit_cases.sql"
+        workdir
+        / "target"
+        / "compiled"
+        / "kzdw"
+        / "models"
+        / "marts"
+        / "permit_cases"
+        / "fct_permit_cases.sql"
     )
     case = (
         "insert into raw.permit_cases by name select '{id}' as case_id, 'I1' as item_code, "
@@ -347,6 +483,8 @@ def test_incremental_cases_match_a_full_rebuild(built: tuple[Path, Path], tmp_pa
     assert incremental["C3"] == before["C3"]
     assert incremental["C9"][:2] == ("已申请", 0)
     assert incremental["C5"][1] == 99
+    # An incremental run keeps the table and writes its descriptions again.
+    assert _missing_comments(warehouse, ("marts",)) == []
     result = _dbt_build(tmp_path, warehouse, *models, "--full-refresh", command="run")
     assert result.returncode == 0, result.stdout[-6000:]
     full = _cases(warehouse)

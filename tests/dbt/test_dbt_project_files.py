@@ -90,11 +90,106 @@ def test_every_kpi_has_a_unit_test() -> None:
 
 
 def test_every_mart_column_is_described_in_english_and_chinese() -> None:
-    marts = yaml.safe_load((DBT_DIR / "models/marts/_marts__models.yml").read_text("utf-8"))
-    for model in marts["models"]:
+    models = [
+        model
+        for path in sorted((DBT_DIR / "models" / "marts").rglob("_*__models.yml"))
+        for model in yaml.safe_load(path.read_text("utf-8"))["models"]
+    ]
+    assert len(models) == 12
+    for model in models:
         assert model["config"]["contract"] == {"enforced": True}, model["name"]
         for column in model["columns"]:
             description = column.get("description", "")
             assert any("\u4e00" <= ch <= "\u9fff" for ch in description), column["name"]
             assert any("a" <= ch.lower() <= "z" for ch in description), column["name"]
             assert column.get("data_type"), column["name"]
+
+
+# The terminal summary's and the report's headline KPIs, in the order they are shown.
+HEADLINE = [
+    "avg_trips_per_case",
+    "online_case_rate",
+    "online_licensing_item_rate",
+    "high_frequency_items",
+    "one_window_items",
+    "one_window_departments",
+    "one_window_cases",
+    "cross_region_cases",
+    "enterprise_registration_2h_rate",
+    "items_approval_cancelled",
+    "items_approval_to_filing",
+    "items_notification_commitment",
+    "items_approval_optimized",
+    "entities_total",
+    "entities_net_growth_rate",
+    "entities_new",
+    "returnee_entities_new",
+    "industrial_projects_signed",
+    "industrial_investment_signed",
+    "industrial_projects_started",
+    "projects_signed",
+    "contract_investment_signed",
+    "projects_started",
+    "projects_in_production",
+]
+
+
+def _kpi_definitions() -> list[dict[str, str]]:
+    with (DBT_DIR / "seeds" / "kpi_definitions.csv").open(encoding="utf-8", newline="") as f:
+        return list(csv.DictReader(f))
+
+
+def test_kpi_seed_ranks_the_headline_kpis_in_the_order_they_are_shown() -> None:
+    ranked = sorted(
+        (int(r["headline_rank"]), r["kpi_code"]) for r in _kpi_definitions() if r["headline_rank"]
+    )
+    assert [code for _, code in ranked] == HEADLINE
+    assert [rank for rank, _ in ranked] == list(range(1, len(HEADLINE) + 1))
+
+
+def test_kpi_seed_orders_each_domain_from_1_as_the_report_shows_it() -> None:
+    rows = _kpi_definitions()
+    by_domain: dict[str, list[tuple[int, str]]] = {}
+    for r in rows:
+        by_domain.setdefault(r["domain"], []).append((int(r["display_order"]), r["kpi_code"]))
+    for domain, ranked in by_domain.items():
+        assert sorted(o for o, _ in ranked) == list(range(1, len(ranked) + 1)), domain
+    first = {d: min(ranked)[1] for d, ranked in by_domain.items()}
+    assert first == {
+        "permit_cases": "avg_trips_per_case",
+        "service_items": "online_licensing_item_rate",
+        "market_entities": "entities_total",
+        "investment_projects": "industrial_projects_signed",
+    }
+
+
+def test_kpi_seed_prints_each_unit_as_the_district_report_does() -> None:
+    words = {"trips": {"次"}, "ratio": {"%"}, "100m_cny": {"亿元"}, "10k_cny_per_mu": {"万元/亩"}}
+    decimals = {"trips": "2", "ratio": "1", "100m_cny": "1", "10k_cny_per_mu": "1", "count": "0"}
+    rows = {r["kpi_code"]: r for r in _kpi_definitions()}
+    for code, r in rows.items():
+        assert r["unit_word"] in words.get(r["unit"], {"件", "项", "个", "户"}), code
+        assert r["decimals"] == decimals[r["unit"]], code
+    # 办件1万余件, 169项, 18个部门, 100425户, 引进工业项目53个.
+    assert [rows[c]["unit_word"] for c in ("cases_completed", "one_window_items")] == ["件", "项"]
+    assert [rows[c]["unit_word"] for c in ("one_window_departments", "entities_total")] == [
+        "个",
+        "户",
+    ]
+    assert rows["industrial_projects_signed"]["unit_word"] == "个"
+
+
+def test_kpi_seed_explains_every_kpi_in_plain_chinese() -> None:
+    for r in _kpi_definitions():
+        text = r["description_zh"]
+        assert text.endswith("。") and text.count("。") == 1, r["kpi_code"]
+        # For leaders: no English, no column or code names.
+        assert not any("a" <= ch.lower() <= "z" or ch == "_" for ch in text), r["kpi_code"]
+
+
+def test_project_stages_are_the_register_s_stages_in_order_without_termination() -> None:
+    with (DBT_DIR / "seeds" / "investment_project_stages.csv").open(encoding="utf-8") as f:
+        rows = list(csv.DictReader(f))
+    (stage,) = [c for c in SOURCES["investment_projects"].columns if c.name == "stage"]
+    assert [r["stage"] for r in rows] == [s for s in stage.allowed if s != "终止"]
+    assert [int(r["stage_order"]) for r in rows] == [1, 2, 3, 4, 5]

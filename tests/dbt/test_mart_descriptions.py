@@ -21,14 +21,29 @@ def _is_bilingual(text: str | None) -> bool:
 
 def _mart_models() -> list[dict[str, Any]]:
     models = []
-    for path in sorted(MARTS_DIR.glob("*.yml")):
+    for path in sorted(MARTS_DIR.rglob("*.yml")):
         models.extend(yaml.safe_load(path.read_text(encoding="utf-8")).get("models", []))
     return models
 
 
 def test_every_mart_model_file_is_documented() -> None:
     documented = {m["name"] for m in _mart_models()}
-    assert {p.stem for p in MARTS_DIR.glob("*.sql")} == documented
+    assert {p.stem for p in MARTS_DIR.rglob("*.sql")} == documented
+
+
+def test_each_mart_folder_documents_and_unit_tests_its_own_models_in_one_yml() -> None:
+    # Marts sit in one folder per area; each folder's _<dir>__models.yml (STYLE.md) holds the
+    # models of that folder and their unit tests, so a model's tests are found beside it.
+    assert not list(MARTS_DIR.glob("*.sql")), "a mart belongs in an area folder"
+    for folder in sorted(p for p in MARTS_DIR.iterdir() if p.is_dir()):
+        sql = {p.stem for p in folder.glob("*.sql")}
+        assert sql, folder
+        document = yaml.safe_load(
+            (folder / f"_{folder.name}__models.yml").read_text(encoding="utf-8")
+        )
+        assert {m["name"] for m in document["models"]} == sql, folder.name
+        tested = {u["model"] for u in document.get("unit_tests", [])}
+        assert tested <= sql, folder.name
 
 
 @pytest.mark.parametrize("model", _mart_models(), ids=lambda m: m["name"])

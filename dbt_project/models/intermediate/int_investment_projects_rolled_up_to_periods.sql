@@ -1,5 +1,7 @@
--- Investment-project KPIs, one row per period, one column per kpi_code, on the current
--- version of each project. Milestones are summed by day first, then rolled up into periods.
+-- Investment-project KPIs, one row per period, one column per kpi_code, rolled up from the
+-- milestones summed by day (int_investment_projects_summed_by_day, which says which date marks
+-- a signing, a start, a production, a lead or a talk): the days are summed over teams and
+-- clusters first, then into periods.
 -- Cadence (coverage) KPIs count weeks, months and quarters that start within P and on or
 -- before the as-of date; the milestone itself may fall on any day of that week/month/quarter.
 with
@@ -10,55 +12,34 @@ periods as (
 
 ),
 
-projects as (
+project_days as (
 
-    select * from {{ ref('dim_investment_projects') }}
+    select * from {{ ref('int_investment_projects_summed_by_day') }}
 
 ),
 
-signed_by_day as (
+by_day as (
 
     select
-        signed_date as activity_date,
-        count(*) as projects_signed,
-        -- Sums skip projects without an amount; a period with none sums to 0.
-        sum(contract_investment) as contract_investment_signed,
-        count(*) filter (where is_industrial) as industrial_projects_signed,
-        sum(planned_investment) filter (where is_industrial) as industrial_investment_signed,
-        sum(coalesce(planned_investment, 0)) filter (where is_industrial and land_mu > 0)
-            as industrial_investment_on_land,
-        sum(land_mu) filter (where is_industrial and land_mu > 0) as industrial_land_mu,
-        count(*) filter (where is_industrial and land_mu > 0) as industrial_projects_on_land,
-    from projects
-    where signed_date is not null
+        activity_date,
+        sum(leads) as leads,
+        sum(first_talks) as first_talks,
+        sum(projects_signed) as projects_signed,
+        sum(contract_investment_signed) as contract_investment_signed,
+        sum(industrial_projects_signed) as industrial_projects_signed,
+        sum(industrial_investment_signed) as industrial_investment_signed,
+        sum(industrial_investment_on_land) as industrial_investment_on_land,
+        sum(industrial_land_mu) as industrial_land_mu,
+        sum(industrial_projects_on_land) as industrial_projects_on_land,
+        sum(projects_started) as projects_started,
+        sum(industrial_projects_started) as industrial_projects_started,
+        sum(projects_in_production) as projects_in_production,
+    from project_days
     group by all
 
 ),
 
-started_by_day as (
-
-    select
-        started_date as activity_date,
-        count(*) as projects_started,
-        count(*) filter (where is_industrial) as industrial_projects_started,
-    from projects
-    where started_date is not null
-    group by all
-
-),
-
-in_production_by_day as (
-
-    select
-        production_date as activity_date,
-        count(*) as projects_in_production,
-    from projects
-    where production_date is not null
-    group by all
-
-),
-
-signed_by_period as (
+flows_by_period as (
 
     select
         periods.period_type,
@@ -70,35 +51,11 @@ signed_by_period as (
         sum(d.industrial_investment_on_land) as industrial_investment_on_land,
         sum(d.industrial_land_mu) as industrial_land_mu,
         sum(d.industrial_projects_on_land) as industrial_projects_on_land,
-    from periods
-    inner join signed_by_day as d
-        on d.activity_date between periods.period_start and periods.cutoff_date
-    group by all
-
-),
-
-started_by_period as (
-
-    select
-        periods.period_type,
-        periods.period_start,
         sum(d.projects_started) as projects_started,
         sum(d.industrial_projects_started) as industrial_projects_started,
-    from periods
-    inner join started_by_day as d
-        on d.activity_date between periods.period_start and periods.cutoff_date
-    group by all
-
-),
-
-in_production_by_period as (
-
-    select
-        periods.period_type,
-        periods.period_start,
         sum(d.projects_in_production) as projects_in_production,
     from periods
-    inner join in_production_by_day as d
+    inner join by_day as d
         on d.activity_date between periods.period_start and periods.cutoff_date
     group by all
 
@@ -106,32 +63,33 @@ in_production_by_period as (
 
 lead_weeks as (
 
-    select distinct cast(date_trunc('week', lead_date) as date) as week_start_date
-    from projects
+    select distinct cast(date_trunc('week', activity_date) as date) as week_start_date
+    from by_day
+    where leads > 0
 
 ),
 
 talk_months as (
 
-    select distinct cast(date_trunc('month', first_talk_date) as date) as month_start_date
-    from projects
-    where first_talk_date is not null
+    select distinct cast(date_trunc('month', activity_date) as date) as month_start_date
+    from by_day
+    where first_talks > 0
 
 ),
 
 signed_quarters as (
 
-    select distinct cast(date_trunc('quarter', signed_date) as date) as quarter_start_date
-    from projects
-    where signed_date is not null
+    select distinct cast(date_trunc('quarter', activity_date) as date) as quarter_start_date
+    from by_day
+    where projects_signed > 0
 
 ),
 
 started_quarters as (
 
-    select distinct cast(date_trunc('quarter', started_date) as date) as quarter_start_date
-    from projects
-    where started_date is not null
+    select distinct cast(date_trunc('quarter', activity_date) as date) as quarter_start_date
+    from by_day
+    where projects_started > 0
 
 ),
 
@@ -244,25 +202,22 @@ final as (
         cast(coalesce(s.industrial_projects_signed, 0) as double) as industrial_projects_signed,
         cast(coalesce(s.industrial_investment_signed, 0) as double)
             as industrial_investment_signed,
-        cast(coalesce(st.projects_started, 0) as double) as projects_started,
-        cast(coalesce(st.industrial_projects_started, 0) as double)
+        cast(coalesce(s.projects_started, 0) as double) as projects_started,
+        cast(coalesce(s.industrial_projects_started, 0) as double)
             as industrial_projects_started,
-        cast(coalesce(p.projects_in_production, 0) as double) as projects_in_production,
+        cast(coalesce(s.projects_in_production, 0) as double) as projects_in_production,
         cast(wc.weeks_with_lead as double) / nullif(wc.weeks, 0) as lead_week_coverage,
         cast(mc.months_with_talk as double) / nullif(mc.months, 0) as talk_month_coverage,
         cast(qc.quarters_with_sign_and_start as double) / nullif(qc.quarters, 0)
             as sign_start_quarter_coverage,
         case
             when s.industrial_projects_on_land > 0
-                then s.industrial_investment_on_land * 10000 / s.industrial_land_mu
+                then cast(s.industrial_investment_on_land as double) * 10000
+                    / cast(s.industrial_land_mu as double)
         end as investment_per_mu,
     from periods
-    left join signed_by_period as s
+    left join flows_by_period as s
         on periods.period_type = s.period_type and periods.period_start = s.period_start
-    left join started_by_period as st
-        on periods.period_type = st.period_type and periods.period_start = st.period_start
-    left join in_production_by_period as p
-        on periods.period_type = p.period_type and periods.period_start = p.period_start
     left join week_coverage as wc
         on periods.period_type = wc.period_type and periods.period_start = wc.period_start
     left join month_coverage as mc

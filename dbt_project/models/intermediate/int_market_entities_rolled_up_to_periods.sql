@@ -1,8 +1,7 @@
--- Market-entity KPIs, one row per period, one column per kpi_code.
--- An entity (uscc) exists after its latest 设立/注销/吊销 event (by completed_at, then
--- event_id) iff that event is 设立. Each event changes the number of existing entities by
--- exists-after minus exists-before (+1, -1 or 0); summed by day and cumulated, these give the
--- total at the end of any day without joining events to periods.
+-- Market-entity KPIs, one row per period, one column per kpi_code, rolled up from the events
+-- summed by day (int_market_entities_summed_by_day, which says when an entity exists): the
+-- days are summed over townships first. entities_total at the end of P is the sum of every
+-- day's change in existing entities up to the cutoff date; the flows sum the days of P.
 with
 
 periods as (
@@ -11,53 +10,23 @@ periods as (
 
 ),
 
-events as (
+entity_days as (
 
-    select * from {{ ref('fct_market_entity_events') }}
-
-),
-
--- 变更 (change) events do not bear on whether an entity exists.
-life_events as (
-
-    select
-        uscc,
-        completed_at,
-        event_type = '设立' as exists_after,
-        coalesce(
-            lag(event_type = '设立') over (partition by uscc order by completed_at, event_id),
-            false
-        ) as existed_before,
-    from events
-    where event_type in ('设立', '注销', '吊销')
+    select * from {{ ref('int_market_entities_summed_by_day') }}
 
 ),
 
-existence_change_by_day as (
+by_day as (
 
     select
-        cast(completed_at as date) as activity_date,
-        sum(cast(exists_after as integer) - cast(existed_before as integer)) as entity_change,
-    from life_events
-    group by all
-
-),
-
-events_by_day as (
-
-    select
-        cast(completed_at as date) as activity_date,
-        count(*) filter (where event_type = '设立') as entities_new,
-        count(*) filter (where event_type in ('注销', '吊销')) as entities_exited,
-        count(*) filter (where event_type = '设立' and entity_type = '企业')
-            as enterprises_established,
-        -- The contract: at most 2 hours, the boundary included.
-        count(*) filter (
-            where event_type = '设立' and entity_type = '企业'
-                and completed_at <= submitted_at + interval 2 hour
-        ) as enterprises_established_within_2h,
-        count(*) filter (where event_type = '设立' and is_returnee) as returnee_entities_new,
-    from events
+        activity_date,
+        sum(entity_change) as entity_change,
+        sum(entities_new) as entities_new,
+        sum(entities_exited) as entities_exited,
+        sum(enterprises_established) as enterprises_established,
+        sum(enterprises_established_within_2h) as enterprises_established_within_2h,
+        sum(returnee_entities_new) as returnee_entities_new,
+    from entity_days
     group by all
 
 ),
@@ -67,14 +36,14 @@ totals_by_period as (
     select
         periods.period_type,
         periods.period_start,
-        sum(c.entity_change) filter (where c.activity_date <= periods.cutoff_date)
+        sum(by_day.entity_change) filter (where by_day.activity_date <= periods.cutoff_date)
             as entities_total,
         -- The previous period of the same type ends the day before this one starts.
-        sum(c.entity_change) filter (where c.activity_date < periods.period_start)
+        sum(by_day.entity_change) filter (where by_day.activity_date < periods.period_start)
             as entities_total_before,
     from periods
-    inner join existence_change_by_day as c
-        on c.activity_date <= periods.cutoff_date
+    inner join by_day
+        on by_day.activity_date <= periods.cutoff_date
     group by all
 
 ),
@@ -84,14 +53,14 @@ flows_by_period as (
     select
         periods.period_type,
         periods.period_start,
-        sum(d.entities_new) as entities_new,
-        sum(d.entities_exited) as entities_exited,
-        sum(d.enterprises_established) as enterprises_established,
-        sum(d.enterprises_established_within_2h) as enterprises_established_within_2h,
-        sum(d.returnee_entities_new) as returnee_entities_new,
+        sum(by_day.entities_new) as entities_new,
+        sum(by_day.entities_exited) as entities_exited,
+        sum(by_day.enterprises_established) as enterprises_established,
+        sum(by_day.enterprises_established_within_2h) as enterprises_established_within_2h,
+        sum(by_day.returnee_entities_new) as returnee_entities_new,
     from periods
-    inner join events_by_day as d
-        on d.activity_date between periods.period_start and periods.cutoff_date
+    inner join by_day
+        on by_day.activity_date between periods.period_start and periods.cutoff_date
     group by all
 
 ),

@@ -2,7 +2,7 @@
 -- target, a run-rate projection to year end, the same period last year and a status.
 -- Every figure comes from kpi_values or, for the same period last year, from the ytd_prior
 -- period the domain models compute with the same logic; nothing is recomputed here.
--- Method and rules: see the model's description in _marts__models.yml.
+-- Method and rules: see the model's description in _kpis__models.yml.
 
 {#- Flows: counts and sums of events dated in P, which accumulate over the year and are
     projected. Every other KPI (ratios, averages, coverage, levels such as entities_total) is
@@ -91,6 +91,8 @@ measured as (
         this_year.kpi_name_zh,
         this_year.unit,
         kpi_definitions.domain,
+        kpi_definitions.decimals,
+        kpi_definitions.unit_word,
         cast(year(this_year.as_of) as integer) as year,
         this_year.as_of,
         this_year.value_to_date,
@@ -174,9 +176,10 @@ with_status as (
             when judged_value <= target * {{ 1 + warning_band }} then '预警'
             else '落后'
         end as status,
-        {{ format_kpi_value('value_to_date', 'unit') }} as value_text,
-        {{ format_kpi_value('target', 'unit') }} as target_text,
-        {{ format_kpi_value('projected_year_end', 'unit') }} as projected_text,
+        {{ format_kpi_value('value_to_date', 'unit', 'decimals', 'unit_word') }} as value_text,
+        {{ format_kpi_value('target', 'unit', 'decimals', 'unit_word') }} as target_text,
+        {{ format_kpi_value('projected_year_end', 'unit', 'decimals', 'unit_word') }}
+            as projected_text,
         strftime(as_of, '%Y年%-m月%-d日') as as_of_text,
         format('{:.1f}%', value_to_date / nullif(target, 0) * 100) as share_text,
         format('{:.1f}%', judged_value / nullif(target, 0) * 100) as judged_share_text,
