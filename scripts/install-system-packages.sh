@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
 # System packages the leadership report needs: headless Chromium prints report.pdf, Noto CJK
-# fonts give it Chinese glyphs (without them Chinese prints as boxes), poppler-utils lets the
+# fonts give the page Chinese glyphs (without them Chinese prints as boxes), WenQuanYi Micro
+# Hei is the TrueType font the PDF is printed in (Chromium embeds OpenType-CFF fonts such as
+# Noto CJK as Type 3, not as CID fonts readers search and copy from), poppler-utils lets the
 # tests read the PDF back. Does nothing when they are already there; otherwise installs them
 # with apt-get, as root or through sudo; otherwise says what to install and stops.
 set -euo pipefail
@@ -12,6 +14,9 @@ fi
 if ! command -v fc-list >/dev/null 2>&1 || [ -z "$(fc-list :lang=zh family 2>/dev/null)" ]; then
     missing+=(fonts-noto-cjk)
 fi
+if ! command -v fc-list >/dev/null 2>&1 || [ -z "$(fc-list "WenQuanYi Micro Hei" family 2>/dev/null)" ]; then
+    missing+=(fonts-wqy-microhei)
+fi
 if ! command -v pdftotext >/dev/null 2>&1; then
     missing+=(poppler-utils)
 fi
@@ -22,7 +27,7 @@ fi
 
 echo "installing system packages for the report: ${missing[*]}"
 if ! command -v apt-get >/dev/null 2>&1; then
-    echo "no apt-get here: install ${missing[*]} (Chromium, Noto Sans CJK SC fonts, poppler)" \
+    echo "no apt-get here: install ${missing[*]} (Chromium, Noto Sans CJK SC and WenQuanYi Micro Hei fonts, poppler)" \
         "with this system's package manager, then run make setup again" >&2
     exit 1
 fi

@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import re
+import time
 from pathlib import Path
 
 import duckdb
@@ -89,6 +90,19 @@ def open_warehouse(path: Path, read_only: bool = False) -> duckdb.DuckDBPyConnec
     # connection, over a run's own progress lines.
     con.execute("set enable_progress_bar = false")
     return con
+
+
+def open_when_free(path: Path, wait_seconds: float = 60.0) -> duckdb.DuckDBPyConnection:
+    """A read-only connection, waiting while another process still holds the file (a writer
+    ending, a copy being renamed into place); WarehouseBusy after `wait_seconds`."""
+    deadline = time.monotonic() + wait_seconds
+    while True:
+        try:
+            return open_warehouse(path, read_only=True)
+        except WarehouseBusy:
+            if time.monotonic() > deadline:
+                raise
+            time.sleep(0.5)
 
 
 def _unreadable(path: Path, exc: duckdb.Error) -> WarehouseUnreadable:

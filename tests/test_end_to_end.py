@@ -101,9 +101,13 @@ def test_kpis_and_audit_match_the_contract(deployment, seed, as_of):
     serving = deployment.query("select count(*) from marts.kpi_values", database=deployment.serving)
     assert serving == deployment.query("select count(*) from marts.kpi_values")
     # ...which the standard DuckDB CLI, a 1.x reader, opens: tables and staging views alike.
+    # The descriptions travel with the copy: every mart table and column has its comment.
     counts = (
         "select (select count(*) from marts.kpi_values) || ',' || "
-        "(select count(*) from staging.stg_permit_cases__cases)"
+        "(select count(*) from staging.stg_permit_cases__cases) || ',' || "
+        "(select count(*) from duckdb_tables() where schema_name = 'marts' and comment is null)"
+        " || ',' || (select count(*) from duckdb_columns() where schema_name = 'marts' "
+        "and comment is null)"
     )
     cli = subprocess.run(
         [DUCKDB_CLI, "-readonly", "-noheader", "-list", str(deployment.serving), "-c", counts],
@@ -113,6 +117,7 @@ def test_kpis_and_audit_match_the_contract(deployment, seed, as_of):
     )
     assert cli.returncode == 0, cli.stderr
     assert cli.stdout.strip() == deployment.query(counts)[0][0]
+    assert cli.stdout.strip().endswith(",0,0")
 
 
 def test_second_run_loads_nothing_and_replay_rebuilds_the_same_kpis(deployment):

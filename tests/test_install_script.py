@@ -51,7 +51,8 @@ def test_installs_what_is_missing(fake_bin):
     calls = (fake_bin.parent / "calls.log").read_text().splitlines()
     assert calls == [
         "apt-get update -qq",
-        "apt-get install -y -qq --no-install-recommends chromium fonts-noto-cjk poppler-utils",
+        "apt-get install -y -qq --no-install-recommends chromium fonts-noto-cjk "
+        "fonts-wqy-microhei poppler-utils",
     ]
 
 
@@ -59,4 +60,4 @@ def test_says_what_to_install_without_apt(fake_bin):
     (fake_bin / "apt-get").unlink()
     proc = _run(str(fake_bin))
     assert proc.returncode == 1
-    assert "install chromium fonts-noto-cjk poppler-utils" in proc.stderr
+    assert "install chromium fonts-noto-cjk fonts-wqy-microhei poppler-utils" in proc.stderr

@@ -20,10 +20,11 @@ import shutil
 import socket
 import subprocess
 import sys
+import unicodedata
 from pathlib import Path
 
 from kzdw.cli.common import (
-    connect_read_only,
+    Refused,
     free_port,
     natural,
     pad,
@@ -32,43 +33,7 @@ from kzdw.cli.common import (
 )
 from kzdw.settings import DBT_PROJECT_DIR, Settings
 from kzdw.terminal import inert
-
-HEADLINE_KPIS = (
-    "avg_trips_per_case",
-    "online_case_rate",
-    "online_licensing_item_rate",
-    "high_frequency_items",
-    "one_window_items",
-    "one_window_departments",
-    "one_window_cases",
-    "cross_region_cases",
-    "enterprise_registration_2h_rate",
-    "items_approval_cancelled",
-    "items_approval_to_filing",
-    "items_notification_commitment",
-    "items_approval_optimized",
-    "entities_total",
-    "entities_net_growth_rate",
-    "entities_new",
-    "returnee_entities_new",
-    "industrial_projects_signed",
-    "industrial_investment_signed",
-    "industrial_projects_started",
-    "projects_signed",
-    "contract_investment_signed",
-    "projects_started",
-    "projects_in_production",
-)
-
-
-def _format_value(value: float | None, unit: str) -> str:
-    if value is None:
-        return "—"
-    if unit == "ratio":
-        return f"{value * 100:.2f}%"
-    if unit == "count":
-        return f"{value:,.0f}"
-    return f"{value:,.2f}"
+from sources.warehouse import open_when_free
 
 
 def kpi_years(con) -> list[int]:
@@ -81,37 +46,57 @@ def kpi_years(con) -> list[int]:
     ]
 
 
-def print_kpis(database: Path, year: int | None, codes: tuple[str, ...] | None = None) -> int:
-    con = connect_read_only(database)
+def _rjust(text: str, width: int) -> str:
+    """Right-align text whose CJK characters take two terminal columns."""
+    used = sum(2 if unicodedata.east_asian_width(ch) in "WF" else 1 for ch in text)
+    return " " * max(width - used, 0) + text
+
+
+def print_kpis(database: Path, year: int | None, headline_only: bool = True) -> int:
+    """A year's KPIs as the report prints them (kzdw.report.formatting.format_value, from the
+    serving copy's seeds.kpi_definitions): the headline ones in headline_rank order, or every
+    KPI by domain in display_order."""
+    from kzdw.report.data import ReportDataError, read_kpi_facts
+    from kzdw.report.formatting import format_value
+
+    con = open_when_free(database)
     try:
         if year is None:
             year = con.execute("select year(max(as_of)) from marts.kpi_values").fetchone()[0]
         rows = con.execute(
-            "select kpi_code, kpi_name_zh, value, unit, target, as_of from marts.kpi_values "
+            "select kpi_code, value, target, as_of from marts.kpi_values "
             "where period_type = 'year' and year(period_start) = ? order by kpi_code",
             [year],
         ).fetchall()
         years = kpi_years(con)
+        try:
+            facts = read_kpi_facts(con, database) if rows else {}
+        except ReportDataError as exc:
+            raise Refused(str(exc)) from None
     finally:
         con.close()
-    if codes:
-        order = {c: i for i, c in enumerate(codes)}
-        rows = sorted((r for r in rows if r[0] in order), key=lambda r: order[r[0]])
     if not rows:
         held = f"{years[0]}–{years[-1]}" if years else "none yet (run `kzdw run`)"
         print(f"no KPI values for {year}: the warehouse holds years {held}", file=sys.stderr)
         return 1
-    print(f"\n{year} 年度指标 (as of {rows[0][5]})")
-    for code, name, value, unit, target, _ in rows:
-        tgt = f"   目标 {_format_value(target, unit)}" if target is not None else ""
-        print(f"  {pad(inert(name), 30)}{_format_value(value, unit):>12}   {code}{tgt}")
+    rows = [r for r in rows if r[0] in facts]
+    if headline_only:
+        rows = [r for r in rows if facts[r[0]].headline_rank is not None]
+        rows.sort(key=lambda r: facts[r[0]].headline_rank)
+    else:
+        rows.sort(key=lambda r: facts[r[0]].display_key)
+    print(f"\n{year} 年度指标 (as of {rows[0][3] if rows else '—'})")
+    for code, value, target, _ in rows:
+        f = facts[code]
+        tgt = f"   目标 {format_value(target, f)}" if target is not None else ""
+        print(f"  {pad(inert(f.name), 30)}{_rjust(format_value(value, f), 14)}   {code}{tgt}")
     return 0
 
 
 def cmd_kpis(args: argparse.Namespace, settings: Settings) -> int:
     """From the serving copy: never waits on a build holding the live warehouse."""
     serving = serving_or_refuse(settings)
-    return print_kpis(serving, args.year, None if args.all else HEADLINE_KPIS)
+    return print_kpis(serving, args.year, headline_only=not args.all)
 
 
 DEFAULT_MAX_ROWS = 40

@@ -15,7 +15,6 @@ from pathlib import Path
 
 from kzdw.settings import Settings
 from kzdw.terminal import inert
-from sources.warehouse import WarehouseBusy, open_warehouse
 
 MAX_DEMO_SCALE = 1000.0
 
@@ -128,18 +127,6 @@ def pad(text: str, width: int) -> str:
     """Left-align text whose CJK characters take two terminal columns."""
     used = sum(2 if unicodedata.east_asian_width(ch) in "WF" else 1 for ch in text)
     return text + " " * max(width - used, 1)
-
-
-def connect_read_only(path: Path, wait_seconds: float = 60.0):
-    """A read-only connection, waiting while a writer (a dbt process ending) still holds it."""
-    deadline = time.monotonic() + wait_seconds
-    while True:
-        try:
-            return open_warehouse(path, read_only=True)
-        except WarehouseBusy:
-            if time.monotonic() > deadline:
-                raise
-            time.sleep(0.5)
 
 
 def serving_or_refuse(settings: Settings) -> Path:

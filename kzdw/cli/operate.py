@@ -17,10 +17,9 @@ import time
 from collections.abc import Iterator
 from pathlib import Path
 
-from kzdw.cli.analysts import HEADLINE_KPIS, print_kpis
+from kzdw.cli.analysts import print_kpis
 from kzdw.cli.common import (
     Refused,
-    connect_read_only,
     free_port,
     iso_date,
     natural,
@@ -35,6 +34,7 @@ from sources.warehouse import (
     WarehouseBusy,
     WarehouseUnreadable,
     key_fingerprint,
+    open_when_free,
     verify_pii_key,
 )
 
@@ -112,7 +112,7 @@ def ensure_manifest() -> None:
 
 def _summary(database: Path, run_id: str) -> dict | None:
     try:
-        con = connect_read_only(database, wait_seconds=30)
+        con = open_when_free(database, wait_seconds=30)
     except WarehouseUnreadable as exc:
         print(f"(no file summary: {exc})", file=sys.stderr)
         return None
@@ -160,7 +160,7 @@ def preflight(settings: Settings) -> None:
     if not settings.warehouse.exists():
         return
     try:
-        con = connect_read_only(settings.warehouse, wait_seconds=10)
+        con = open_when_free(settings.warehouse, wait_seconds=10)
     except WarehouseBusy:
         return  # a run of the daemon is writing: the loads check the key themselves
     try:
@@ -283,7 +283,7 @@ def _run(settings: Settings) -> int:
         )
     if result.success and serving.exists():
         print(f"serving copy for analysts: {serving} (kzdw sql)")
-        print_kpis(serving, settings.as_of.year if settings.as_of else None, HEADLINE_KPIS)
+        print_kpis(serving, settings.as_of.year if settings.as_of else None)
     if failed_steps or blocking_failed or not result.success:
         print(
             "\nthe run did not finish cleanly: see the messages above, or the run in the Dagster "

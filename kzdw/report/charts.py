@@ -8,7 +8,7 @@ from collections.abc import Callable, Sequence
 from datetime import date
 from html import escape
 
-from kzdw.report.formatting import visible
+from kzdw.report.formatting import format_share, visible
 from kzdw.terminal import inert
 
 BLUE = "#1f5fa8"
@@ -53,12 +53,15 @@ def line_chart(
     *,
     label: str,
     y_format: Callable[[float], str],
+    tick_labels: Callable[[list[float]], list[str]] | None = None,
     colour: str = BLUE,
     y_top: float | None = None,
     width: int = 460,
     height: int = 240,
 ) -> str:
-    """One monthly series; a month without a value leaves a gap in the line."""
+    """One monthly series; a month without a value leaves a gap in the line. The last value is
+    printed by `y_format`, the axis by `tick_labels` (all ticks at once, so that they share one
+    form), else each by `y_format`."""
     left, right, top, bottom = 52, 16, 14, 34
     plot_w, plot_h = width - left - right, height - top - bottom
     known = [v for _, v in points if v is not None]
@@ -75,13 +78,14 @@ def line_chart(
         return top + plot_h * (1 - min(max(v / y_max, 0), 1))
 
     body = []
-    for k in range(5):
-        tick = y_max * k / 4
+    ticks = [y_max * k / 4 for k in range(5)]
+    labels = tick_labels(ticks) if tick_labels else [y_format(t) for t in ticks]
+    for tick, text in zip(ticks, labels, strict=True):
         body.append(
             f'<line x1="{left}" x2="{width - right}" y1="{y(tick):.1f}" y2="{y(tick):.1f}" '
             f'stroke="{GRID}" stroke-width="1"/>'
         )
-        body.append(_text(left - 6, y(tick) + 4, y_format(tick), text_anchor="end", class_="axis"))
+        body.append(_text(left - 6, y(tick) + 4, text, text_anchor="end", class_="axis"))
     years = sorted({d.year for d, _ in points})
     every = 1 if len(years) <= 7 else 2
     for i, (day, _) in enumerate(points):
@@ -128,28 +132,32 @@ def line_chart(
     return _svg(width, height, label, body)
 
 
-def funnel_chart(stages: Sequence[tuple[str, str, str]], *, label: str, width: int = 420) -> str:
-    """Stages (name, figure, kind of figure) as a stylised funnel: the band widths shape the
-    funnel, they do not measure the stages (the figures are not of one kind)."""
-    stage_h, gap, top = 50, 6, 4
-    height = top + len(stages) * (stage_h + gap)
-    widths = [width * (1 - 0.11 * i) for i in range(len(stages) + 1)]
-    shades = ["#17477f", "#1f5fa8", "#2f76c4", "#4d8fd6", "#74aae3", "#9cc3ec"]
+def funnel_chart(
+    stages: Sequence[tuple[str, float | None, str]], *, label: str, width: int = 460
+) -> str:
+    """One cohort's stages (name, share of the cohort's leads 0–1, printed figure) as bars
+    centred on one axis: each bar's width is its share of the leads, so the lead bar fills
+    the track and every narrowing is the projects lost at that stage."""
+    label_w, text_w, row_h, bar_h = 52, 112, 34, 24
+    track_x, track_w = label_w, width - label_w - text_w
+    height = len(stages) * row_h + 4
+    shades = ["#17477f", "#1f5fa8", "#2f76c4", "#4d8fd6", "#74aae3"]
     body = []
-    for i, (name, figure, kind) in enumerate(stages):
-        y0 = top + i * (stage_h + gap)
-        y1 = y0 + stage_h
-        w0, w1 = widths[i], widths[i + 1]
-        cx = width / 2
-        pts = (
-            f"{cx - w0 / 2:.1f},{y0} {cx + w0 / 2:.1f},{y0} "
-            f"{cx + w1 / 2:.1f},{y1} {cx - w1 / 2:.1f},{y1}"
-        )
-        body.append(f'<polygon points="{pts}" fill="{shades[i % len(shades)]}"/>')
+    for i, (name, share, text) in enumerate(stages):
+        y0 = 2 + i * row_h
+        cy = y0 + row_h / 2 + 4
+        body.append(_text(label_w - 10, cy, name, text_anchor="end", class_="funnel-label"))
         body.append(
-            _text(cx, y0 + 21, f"{name}  {figure}", text_anchor="middle", class_="funnel-main")
+            f'<rect x="{track_x}" y="{y0 + 5}" width="{track_w}" height="{bar_h}" rx="3" '
+            f'fill="{GRID}" fill-opacity="0.45"/>'
         )
-        body.append(_text(cx, y0 + 39, kind, text_anchor="middle", class_="funnel-sub"))
+        if share is not None and share > 0:
+            w = max(track_w * min(share, 1.0), 2.0)
+            body.append(
+                f'<rect x="{track_x + (track_w - w) / 2:.1f}" y="{y0 + 5}" width="{w:.1f}" '
+                f'height="{bar_h}" rx="3" fill="{shades[i % len(shades)]}"/>'
+            )
+        body.append(_text(track_x + track_w + 8, cy, text, class_="funnel-label"))
     return _svg(width, height, label, body)
 
 
@@ -188,7 +196,11 @@ def progress_chart(
     for share in (0, 0.5, 1):
         body.append(
             _text(
-                track_x + track_w * share, foot, f"{share:.0%}", text_anchor="middle", class_="axis"
+                track_x + track_w * share,
+                foot,
+                format_share(share),
+                text_anchor="middle",
+                class_="axis",
             )
         )
     return _svg(width, height, label, body)
@@ -200,9 +212,10 @@ def bar_chart(
     label: str,
     colour: str = BLUE,
     width: int = 420,
+    text_w: int = 84,
 ) -> str:
     """Horizontal bars, longest = largest value, each with its printed figure."""
-    label_w, text_w, row_h = 118, 84, 22
+    label_w, row_h = 118, 22
     track_w = width - label_w - text_w
     height = max(len(rows), 1) * row_h + 6
     top = max((v for _, v, _ in rows if v is not None), default=0) or 1

@@ -1,6 +1,7 @@
 """The leadership report as an Excel workbook: one sheet per domain (KPIs across periods), then
-目标进度, 分项统计 and 修订说明, each with Chinese headers, number formats, a frozen header row
-and filters."""
+目标进度, 项目漏斗, 分项统计, 修订说明 and 指标说明, each with Chinese headers, number formats
+from the KPI seed's decimals, a frozen header row and filters. No sheet names a KPI code or a
+table: leaders read it."""
 
 from __future__ import annotations
 
@@ -14,27 +15,26 @@ import xlsxwriter
 from xlsxwriter.format import Format
 from xlsxwriter.worksheet import Worksheet
 
-from kzdw.report.data import KpiValue, ReportData
+from kzdw.report.data import ReportData
 from kzdw.report.formatting import (
-    DOMAIN_ORDER,
     DOMAIN_ZH,
+    MISSING,
     PERIOD_TYPE_ZH,
+    KpiFacts,
     display_width,
+    format_change,
     format_date,
-    period_label,
+    period_span,
     projection_method_zh,
-    unit_word,
 )
-from kzdw.report.html import KPI_ORDER, TITLE, current_revisions
+from kzdw.report.html import (
+    MIN_CASES,
+    RATE_VOLUMES,
+    TITLE,
+    current_revisions,
+    funnel_cohorts,
+)
 
-# Excel number formats by KPI unit: 0.11, 6.3%, 289.9, whole counts with separators.
-NUMBER_FORMATS = {
-    "count": "#,##0",
-    "ratio": "0.0%",
-    "trips": "0.00",
-    "100m_cny": "#,##0.0",
-    "10k_cny_per_mu": "#,##0.0",
-}
 PERIOD_ORDER = {"year": 0, "quarter": 1, "month": 2}
 
 FONT = {"font_name": "Noto Sans CJK SC", "font_size": 10}
@@ -148,18 +148,26 @@ class _Book(SafeWorkbook):
         self.wrap = self.add_format({**font, "border": 1, "valign": "top", "text_wrap": True})
         self.date = self.add_format({**font, "border": 1, "num_format": "yyyy-mm-dd"})
         self.stamp = self.add_format({**font, "border": 1, "num_format": "yyyy-mm-dd hh:mm"})
-        self.numbers = {
-            unit: self.add_format({**font, "border": 1, "num_format": fmt})
-            for unit, fmt in NUMBER_FORMATS.items()
-        }
-        self.plain_number = self.add_format({**font, "border": 1, "num_format": "0.00"})
+        self._numbers: dict[str, Format] = {}
+        self.share = self.number_format("0.0%")
+        self.whole = self.number_format("0")
         self.status = {
             s: self.add_format({**font, "border": 1, "bold": True, "font_color": c})
             for s, c in (("达标", "#2E7D32"), ("预警", "#E08A00"), ("落后", "#C62828"))
         }
 
-    def number(self, unit: str):
-        return self.numbers.get(unit, self.plain_number)
+    def number_format(self, code: str) -> Format:
+        if code not in self._numbers:
+            self._numbers[code] = self.add_format({**FONT, "border": 1, "num_format": code})
+        return self._numbers[code]
+
+    def number(self, facts: KpiFacts | None) -> Format:
+        """A KPI's cells as the seed says it is printed: its decimals, a ratio as a percentage,
+        no thousands separator (100425, as the district writes it)."""
+        if facts is None:
+            return self.number_format("0.00")
+        body = "0" if facts.decimals == 0 else "0." + "0" * facts.decimals
+        return self.number_format(body + "%" if facts.is_ratio else body)
 
     def table(
         self,
@@ -204,45 +212,50 @@ def _domain_zh(domain: str) -> str:
     return DOMAIN_ZH.get(domain, "其他")
 
 
-def _kpi_header(kpi: KpiValue) -> str:
-    word = unit_word(kpi.code, kpi.unit)
-    return f"{kpi.name}（{word}）" if word else kpi.name
+def _kpi_header(facts: KpiFacts) -> str:
+    return f"{facts.name}（{facts.unit_word}）" if facts.unit_word else facts.name
+
+
+def _period(r: dict, as_of: date | None) -> tuple[str, date]:
+    """The period's label and the last day it covers, from one rule (period_span): a row named
+    2023年1—6月 ends on the as-of date."""
+    return period_span(r["period_type"], r["period_start"], r["period_end"], as_of)
 
 
 def _domain_sheet(book: _Book, data: ReportData, domain: str, codes: list[str]) -> None:
     """Periods down, KPIs across: the year rows first, then quarters, then months, latest first.
     Periods where every KPI of the domain is empty or zero (before the source has any record)
     are left out."""
-    periods: dict[tuple[str, object], dict[str, KpiValue]] = defaultdict(dict)
-    sample: dict[str, KpiValue] = {}
+    periods: dict[tuple[str, date], dict[str, float | None]] = defaultdict(dict)
+    ends: dict[tuple[str, date], date] = {}
     for v in data.values:
         if v.domain == domain:
-            periods[(v.period_type, v.period_start)][v.code] = v
-            sample.setdefault(v.code, v)
-    headers = ["周期类型", "周期", "开始日期", "结束日期"] + [_kpi_header(sample[c]) for c in codes]
+            periods[(v.period_type, v.period_start)][v.code] = v.value
+            ends[(v.period_type, v.period_start)] = v.period_end
+    headers = ["周期类型", "周期", "开始日期", "结束日期"] + [
+        _kpi_header(data.facts[c]) for c in codes
+    ]
     rows = []
     keys = sorted(periods, key=lambda k: (PERIOD_ORDER.get(k[0], 9), -k[1].toordinal()))
     for period_type, start in keys:
         by_code = periods[(period_type, start)]
-        if not any((by_code.get(c) and by_code[c].value) for c in codes):
+        if not any(by_code.get(c) for c in codes):
             continue
-        any_kpi = next(iter(by_code.values()))
+        label, last = period_span(period_type, start, ends[(period_type, start)], data.as_of)
         row = [
             (PERIOD_TYPE_ZH.get(period_type, period_type), book.text),
-            (period_label(period_type, start, any_kpi.period_end, data.as_of), book.text),
+            (label, book.text),
             (start, book.date),
-            (any_kpi.period_end, book.date),
+            (last, book.date),
         ]
         for code in codes:
-            kpi = by_code.get(code)
-            row.append((kpi.value if kpi else None, book.number(sample[code].unit)))
+            row.append((by_code.get(code), book.number(data.facts[code])))
         rows.append(row)
     book.table(_domain_zh(domain), headers, rows, freeze_cols=2, max_width=24)
 
 
 def _scorecard_sheet(book: _Book, data: ReportData) -> None:
     headers = [
-        "指标代码",
         "指标名称",
         "领域",
         "年度",
@@ -258,37 +271,76 @@ def _scorecard_sheet(book: _Book, data: ReportData) -> None:
         "状态",
         "状态说明",
     ]
-    pct = book.number("ratio")
     rows = []
-    for r in sorted(
-        data.scorecard, key=lambda r: (KPI_ORDER.get(r["kpi_code"], 999), r["kpi_code"])
-    ):
-        num = book.number(r["unit"])
+    for r in sorted(data.scorecard, key=lambda r: data.order_key(r["kpi_code"])):
+        facts = data.facts[r["kpi_code"]]
+        num = book.number(facts)
+        change = format_change(r.get("value_to_date"), r.get("same_period_last_year"), facts)
         rows.append(
             [
-                (r["kpi_code"], book.text),
-                (r["kpi_name_zh"], book.text),
-                (_domain_zh(r.get("domain") or ""), book.text),
+                (facts.name, book.text),
+                (facts.domain_zh, book.text),
                 (r.get("year"), book.text),
                 (r.get("as_of"), book.date),
                 (r.get("value_to_date"), num),
                 (r.get("target"), num),
-                (r.get("share_of_target"), pct),
-                (r.get("expected_share_to_date"), pct),
+                (r.get("share_of_target"), book.share),
+                (r.get("expected_share_to_date"), book.share),
                 (r.get("projected_year_end"), num),
                 (projection_method_zh(r.get("projection_method")), book.text),
                 (r.get("same_period_last_year"), num),
-                (r.get("yoy_change"), pct),
+                (None if change == MISSING else change, book.text),
                 (r.get("status"), book.status.get(r.get("status"), book.text)),
                 (r.get("status_reason"), book.wrap),
             ]
         )
-    book.table("目标进度", headers, rows, freeze_cols=2)
+    book.table("目标进度", headers, rows, freeze_cols=1)
+
+
+def _funnel_sheet(book: _Book, data: ReportData) -> None:
+    headers = [
+        "线索批次",
+        "线索起始日期",
+        "线索截止日期",
+        "数据截至",
+        "阶段序号",
+        "阶段",
+        "标志日期",
+        "本批线索数",
+        "达到该阶段项目数",
+        "占本批线索比例",
+        "停留在该阶段项目数",
+    ]
+    rows = []
+    for name, leads, stages in funnel_cohorts(data):
+        for r in stages:
+            rows.append(
+                [
+                    (name, book.text),
+                    (r["cohort_start"], book.date),
+                    (r["cohort_end"], book.date),
+                    (r["as_of"], book.date),
+                    (r["stage_order"], book.whole),
+                    (r["stage"], book.text),
+                    (r["milestone_zh"], book.text),
+                    (leads, book.whole),
+                    (r["projects_reached"], book.whole),
+                    (r["share_of_cohort"], book.share),
+                    (r["projects_at_stage"], book.whole),
+                ]
+            )
+    book.table("项目漏斗", headers, rows, freeze_cols=1)
+
+
+def _too_few(data: ReportData, volume_code: str | None) -> str:
+    assert volume_code is not None
+    volume = data.facts[volume_code]
+    return f"{volume.name}不足{data.format(volume_code, MIN_CASES)}，不参加排行"
 
 
 def _breakdowns_sheet(book: _Book, data: ReportData) -> None:
+    volume_names = sorted({data.facts[v].name for v in RATE_VOLUMES.values() if v in data.facts})
     headers = [
-        "指标代码",
         "指标名称",
         "维度",
         "分项",
@@ -297,12 +349,19 @@ def _breakdowns_sheet(book: _Book, data: ReportData) -> None:
         "开始日期",
         "结束日期",
         "数值",
+        "、".join(volume_names) or "件数",
+        "备注",
     ]
+
+    def key(r: dict, code: str) -> tuple:
+        return (code, r["dimension"], r["period_type"], r["period_start"], r["dimension_value"])
+
+    volumes = {key(r, r["kpi_code"]): r["value"] for r in data.breakdowns}
     rows = []
     ordered = sorted(
         data.breakdowns,
         key=lambda r: (
-            KPI_ORDER.get(r["kpi_code"], 999),
+            data.order_key(r["kpi_code"]),
             r["dimension"],
             PERIOD_ORDER.get(r["period_type"], 9),
             -r["period_start"].toordinal(),
@@ -310,29 +369,31 @@ def _breakdowns_sheet(book: _Book, data: ReportData) -> None:
         ),
     )
     for r in ordered:
+        facts = data.facts[r["kpi_code"]]
+        label, last = _period(r, data.as_of)
+        volume_code = RATE_VOLUMES.get(r["kpi_code"])
+        cases = volumes.get(key(r, volume_code)) if volume_code else None
+        few = volume_code is not None and r["value"] is not None and (cases or 0) < MIN_CASES
         rows.append(
             [
-                (r["kpi_code"], book.text),
-                (r["kpi_name_zh"], book.text),
+                (facts.name, book.text),
                 (r["dimension_name_zh"], book.text),
                 (r["dimension_value"], book.text),
                 (PERIOD_TYPE_ZH.get(r["period_type"], r["period_type"]), book.text),
-                (
-                    period_label(r["period_type"], r["period_start"], r["period_end"], data.as_of),
-                    book.text,
-                ),
+                (label, book.text),
                 (r["period_start"], book.date),
-                (r["period_end"], book.date),
-                (r["value"], book.number(r["unit"])),
+                (last, book.date),
+                (r["value"], book.number(facts)),
+                (cases, book.whole),
+                (_too_few(data, volume_code) if few else None, book.text),
             ]
         )
-    book.table("分项统计", headers, rows, freeze_cols=2)
+    book.table("分项统计", headers, rows, freeze_cols=1)
 
 
 def _revisions_sheet(book: _Book, data: ReportData) -> None:
     headers = [
         "本期",
-        "指标代码",
         "指标名称",
         "周期类型",
         "周期",
@@ -346,20 +407,21 @@ def _revisions_sheet(book: _Book, data: ReportData) -> None:
         "引起修订的文件",
         "加载批次",
     ]
-    units = {v.code: v.unit for v in data.values}
     this_period = {id(r) for r in current_revisions(data)}
     rows = []
     for r in data.revisions:
-        num = book.number(units.get(r["kpi_code"], ""))
+        facts = data.facts.get(r["kpi_code"])
+        num = book.number(facts)
+        # The period as it stood when the revised value was computed.
+        label, last = _period(r, r.get("new_as_of"))
         rows.append(
             [
                 ("是" if id(r) in this_period else "", book.text),
-                (r["kpi_code"], book.text),
-                (r["kpi_name_zh"], book.text),
+                (facts.name if facts else r["kpi_name_zh"], book.text),
                 (PERIOD_TYPE_ZH.get(r["period_type"], r["period_type"]), book.text),
-                (period_label(r["period_type"], r["period_start"], r["period_end"]), book.text),
+                (label, book.text),
                 (r["period_start"], book.date),
-                (r["period_end"], book.date),
+                (last, book.date),
                 (r.get("old_value"), num),
                 (r.get("new_value"), num),
                 (r.get("old_as_of"), book.date),
@@ -371,7 +433,22 @@ def _revisions_sheet(book: _Book, data: ReportData) -> None:
         )
     if not rows:
         rows.append([("本期无修订", book.text)] + [(None, book.text)] * (len(headers) - 1))
-    book.table("修订说明", headers, rows, freeze_cols=3)
+    book.table("修订说明", headers, rows, freeze_cols=2)
+
+
+def _definitions_sheet(book: _Book, data: ReportData) -> None:
+    headers = ["领域", "指标名称", "单位", "说明"]
+    rows = [
+        [
+            (data.facts[code].domain_zh, book.text),
+            (data.facts[code].name, book.text),
+            (data.facts[code].unit_word, book.text),
+            (data.facts[code].description_zh, book.wrap),
+        ]
+        for codes in data.codes_by_domain().values()
+        for code in codes
+    ]
+    book.table("指标说明", headers, rows, freeze_cols=2, max_width=80)
 
 
 def _about_sheet(book: _Book, data: ReportData, sheets: list[str]) -> None:
@@ -382,14 +459,13 @@ def _about_sheet(book: _Book, data: ReportData, sheets: list[str]) -> None:
     lines = [
         ("数据截至", format_date(data.as_of)),
         ("生成时间", f"{data.generated_at:%Y-%m-%d %H:%M}"),
-        (
-            "数据来源",
-            "数据仓库服务副本：marts.kpi_values、kpi_scorecard、kpi_breakdowns、kpi_revisions",
-        ),
+        ("数据来源", "开州区营商环境与招商引资数据仓库，经数据校验后发布的数据副本"),
         ("工作表", "、".join(sheets)),
         (
             "数值口径",
-            "比例为小数并以百分比格式显示；金额单位亿元；亩均投资强度单位万元/亩；空白表示无可计算的数据。",
+            "比例为小数并以百分比格式显示；金额单位亿元；亩均投资强度单位万元/亩；"
+            "空白表示无可计算的数据；统计期未结束的，结束日期为数据截止日期；"
+            "各项指标的口径见“指标说明”工作表。",
         ),
     ]
     for i, (key, value) in enumerate(lines, start=2):
@@ -400,20 +476,16 @@ def _about_sheet(book: _Book, data: ReportData, sheets: list[str]) -> None:
 def write_workbook(data: ReportData, path: Path) -> list[str]:
     """Write the workbook; returns the sheet names in order."""
     book = _Book(path)
-    by_domain: dict[str, list[str]] = defaultdict(list)
-    for code, domain in sorted(
-        data.domains().items(), key=lambda kv: (KPI_ORDER.get(kv[0], 999), kv[0])
-    ):
-        by_domain[domain].append(code)
-    domains = [d for d in DOMAIN_ORDER if d in by_domain] + sorted(
-        d for d in by_domain if d not in DOMAIN_ORDER
-    )
-    sheets = [_domain_zh(d) for d in domains] + ["目标进度", "分项统计", "修订说明"]
+    by_domain = data.codes_by_domain()
+    sheets = [_domain_zh(d) for d in by_domain]
+    sheets += ["目标进度", "项目漏斗", "分项统计", "修订说明", "指标说明"]
     _about_sheet(book, data, sheets)
-    for domain in domains:
-        _domain_sheet(book, data, domain, by_domain[domain])
+    for domain, codes in by_domain.items():
+        _domain_sheet(book, data, domain, codes)
     _scorecard_sheet(book, data)
+    _funnel_sheet(book, data)
     _breakdowns_sheet(book, data)
     _revisions_sheet(book, data)
+    _definitions_sheet(book, data)
     book.close()
     return ["说明", *sheets]

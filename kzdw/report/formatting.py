@@ -1,13 +1,22 @@
-"""How the report writes figures, periods and statuses: the district's own way of printing them
-(群众平均跑动次数减少为0.11次, 经营主体总量达到100425户, 净增长6.3%, 总投资289.9亿元).
+"""How the product writes figures, periods and statuses: the district's own way of printing
+them (群众平均跑动次数减少为0.11次, 经营主体总量达到100425户, 净增长6.3%, 总投资289.9亿元).
 
-Formatting only: every figure arrives computed from the marts; nothing here derives one figure
-from another.
+`format_value` writes every KPI figure that the report, the workbook's text, the charts and
+`kzdw kpis` show, from the KPI's display facts (`KpiFacts`, one row of the serving copy's
+seeds.kpi_definitions): a ratio times 100, rounded to `decimals`, a fraction of all zeros
+dropped, no thousands separator, then `unit_word`. The scorecard's Chinese sentences are
+written in SQL by the dbt macro `format_kpi_value` from the same seed columns by the same
+rule, so the two cannot disagree (tests/kzdw/report/test_formatting.py holds them side by
+side). Shares of a target and changes use the same digits (`digits`).
+
+Formatting only: every figure arrives computed from the marts; the one sum done here is the
+difference of two ratios that 同比 states in 个百分点.
 """
 
 from __future__ import annotations
 
 import math
+from dataclasses import dataclass
 from datetime import date
 
 from kzdw.terminal import inert
@@ -20,33 +29,37 @@ DOMAIN_ZH = {
 }
 DOMAIN_ORDER = ("permit_cases", "service_items", "market_entities", "investment_projects")
 
-# The unit word the district's report puts after each count (办件1万余件, 100425户, 169项,
-# 18个部门, 引进工业项目53个).
-COUNT_WORDS = {
-    "cases_submitted": "件",
-    "cases_completed": "件",
-    "one_window_cases": "件",
-    "cross_region_cases": "件",
-    "high_frequency_items": "项",
-    "one_window_items": "项",
-    "items_approval_cancelled": "项",
-    "items_approval_to_filing": "项",
-    "items_notification_commitment": "项",
-    "items_approval_optimized": "项",
-    "one_window_departments": "个",
-    "entities_total": "户",
-    "entities_new": "户",
-    "entities_exited": "户",
-    "returnee_entities_new": "户",
-    "projects_signed": "个",
-    "industrial_projects_signed": "个",
-    "projects_started": "个",
-    "industrial_projects_started": "个",
-    "projects_in_production": "个",
-}
-UNIT_WORDS = {"trips": "次", "ratio": "%", "100m_cny": "亿元", "10k_cny_per_mu": "万元/亩"}
-# Decimals as printed: 0.11次, 6.3%, 289.9亿元; counts are whole numbers.
-UNIT_DIGITS = {"trips": 2, "ratio": 1, "100m_cny": 1, "10k_cny_per_mu": 1, "count": 0}
+
+@dataclass(frozen=True)
+class KpiFacts:
+    """What people see of one KPI: a row of seeds.kpi_definitions."""
+
+    code: str
+    name: str
+    unit: str
+    domain: str
+    headline_rank: int | None
+    display_order: int | None
+    unit_word: str
+    decimals: int
+    description_zh: str
+
+    @property
+    def is_ratio(self) -> bool:
+        return self.unit == "ratio"
+
+    @property
+    def domain_zh(self) -> str:
+        return DOMAIN_ZH.get(self.domain, "其他")
+
+    @property
+    def display_key(self) -> tuple:
+        """Where the KPI stands on every screen: its domain in the report's order, then its
+        display_order within the domain."""
+        domain = DOMAIN_ORDER.index(self.domain) if self.domain in DOMAIN_ORDER else 99
+        order = self.display_order
+        return (domain, self.domain, order is None, order or 0, self.code)
+
 
 STATUS_CLASS = {"达标": "ok", "预警": "warn", "落后": "behind"}
 PROJECTION_METHOD_ZH = {
@@ -62,42 +75,85 @@ def _is_missing(value: float | None) -> bool:
     return value is None or (isinstance(value, float) and math.isnan(value))
 
 
-def number(value: float, digits: int) -> str:
-    """`digits` decimals, dropping a fraction that is all zeros (400亿元, not 400.0亿元)."""
-    text = f"{value:.{digits}f}"
-    if "." in text and set(text.split(".")[1]) == {"0"}:
+def digits(value: float, decimals: int, *, trim: bool = True) -> str:
+    """`decimals` digits after the point, no thousands separator (100425); with `trim`, a
+    fraction of all zeros dropped (400, not 400.0; 0.10 keeps its 0). Python's rounding of the
+    exact binary value, as DuckDB's format('{:.2f}') rounds it in the scorecard's macro."""
+    text = f"{value:.{decimals}f}"
+    if trim and "." in text and set(text.split(".")[1]) == {"0"}:
         text = text.split(".")[0]
     return "0" if text == "-0" else text
 
 
-def unit_word(code: str, unit: str) -> str:
-    if unit == "count":
-        return COUNT_WORDS.get(code, "")
-    return UNIT_WORDS.get(unit, "")
-
-
-def format_value(value: float | None, unit: str, code: str = "", with_unit: bool = True) -> str:
-    """A KPI value as the district's report prints it: 0.11次, 100425户, 6.3%, 289.9亿元."""
+def format_value(
+    value: float | None,
+    facts: KpiFacts,
+    *,
+    with_unit: bool = True,
+    decimals: int | None = None,
+    trim: bool = True,
+) -> str:
+    """A KPI figure as the district's report prints it: 0.11次, 100425户, 6.3%, 400亿元; — when
+    there is none. `decimals` and `trim` only for an axis, whose ticks share one form."""
     if _is_missing(value):
         return MISSING
-    shown = value * 100 if unit == "ratio" else value
-    text = number(shown, UNIT_DIGITS.get(unit, 2))
-    return text + unit_word(code, unit) if with_unit else text
+    assert value is not None
+    shown = value * 100 if facts.is_ratio else value
+    text = digits(shown, facts.decimals if decimals is None else decimals, trim=trim)
+    return text + facts.unit_word if with_unit else text
 
 
-def format_percent(share: float | None, digits: int = 1) -> str:
-    """A share of a target, always with its decimal (40.0%), as status reasons write it."""
-    return MISSING if _is_missing(share) else f"{share * 100:.{digits}f}%"
+def format_ticks(values: list[float], facts: KpiFacts, *, with_unit: bool = True) -> list[str]:
+    """An axis's tick labels, all with the same decimals: the fewest, up to the KPI's own, that
+    write every tick exactly (0.00 0.50 1.00 → 0.0 0.5 1.0; 0% 25% 50%), none dropped."""
+    shown = [v * 100 if facts.is_ratio else v for v in values]
+    decimals = next(
+        (d for d in range(facts.decimals + 1) if all(abs(round(v, d) - v) < 1e-9 for v in shown)),
+        facts.decimals,
+    )
+    return [
+        format_value(v, facts, with_unit=with_unit, decimals=decimals, trim=False) for v in values
+    ]
 
 
-def format_change(change: float | None) -> str:
-    """同比: 增长12.3% / 下降5.0% / 持平."""
-    if _is_missing(change):
+def format_percent(share: float | None, decimals: int = 1) -> str:
+    """A share of a target, always with its decimal (40.0%), as the scorecard's sentences
+    write it."""
+    if _is_missing(share):
         return MISSING
-    pct = f"{abs(change) * 100:.1f}%"
-    if pct == "0.0%":
+    assert share is not None
+    return digits(share * 100, decimals, trim=False) + "%"
+
+
+def format_share(share: float | None, decimals: int = 1) -> str:
+    """A share that is not a target's (of a cohort's leads, an axis tick): a percentage as a
+    ratio KPI prints it, an all-zero fraction dropped (70%, 33.3%)."""
+    if _is_missing(share):
+        return MISSING
+    assert share is not None
+    return digits(share * 100, decimals) + "%"
+
+
+def format_change(now: float | None, before: float | None, facts: KpiFacts) -> str:
+    """同比 or 比上年: a ratio by the difference in 个百分点, to the KPI's own decimals
+    (提高1.2个百分点 / 下降0.5个百分点); any other figure by its relative change, to one
+    decimal (增长12.3% / 下降5%); 持平 when it rounds to nothing; — without a base."""
+    if _is_missing(now) or _is_missing(before):
+        return MISSING
+    assert now is not None and before is not None
+    if facts.is_ratio:
+        points = (now - before) * 100
+        text = digits(abs(points), facts.decimals)
+        if text == "0":
+            return "持平"
+        return f"提高{text}个百分点" if points > 0 else f"下降{text}个百分点"
+    if before == 0:
+        return MISSING
+    change = now / before - 1
+    text = digits(abs(change) * 100, 1)
+    if text == "0":
         return "持平"
-    return f"增长{pct}" if change > 0 else f"下降{pct}"
+    return f"增长{text}%" if change > 0 else f"下降{text}%"
 
 
 def format_date(day: date) -> str:
@@ -112,22 +168,40 @@ def _is_month_end(day: date) -> bool:
     return day.toordinal() + 1 == _first_of_next_month(day).toordinal()
 
 
-def period_label(period_type: str, start: date, end: date, as_of: date | None = None) -> str:
-    """2022年 / 2023年第2季度 / 2023年6月; a period still running at the as-of date is named
-    by the span it covers (2023年1—6月, 2023年1月1日—6月15日)."""
-    running = as_of is not None and end > as_of
-    if period_type == "year" and not running:
-        return f"{start.year}年"
-    if period_type == "quarter" and not running:
-        return f"{start.year}年第{(start.month - 1) // 3 + 1}季度"
-    if period_type == "month" and not running:
-        return f"{start.year}年{start.month}月"
-    assert as_of is not None
-    if _is_month_end(as_of):
-        if as_of.month == start.month:
+def span_label(start: date, end: date) -> str:
+    """A span of days as the district names it: 2022年 (a whole year), 2023年6月 (a whole
+    month), 2023年1—6月 (whole months), else 2023年1月1日—6月15日."""
+    if start.day == 1 and _is_month_end(end) and start.year == end.year:
+        if start.month == 1 and end.month == 12:
+            return f"{start.year}年"
+        if start.month == end.month:
             return f"{start.year}年{start.month}月"
-        return f"{start.year}年{start.month}—{as_of.month}月"
-    return f"{start.year}年{start.month}月{start.day}日—{as_of.month}月{as_of.day}日"
+        return f"{start.year}年{start.month}—{end.month}月"
+    if start.year != end.year:
+        return f"{format_date(start)}—{format_date(end)}"
+    return f"{start.year}年{start.month}月{start.day}日—{end.month}月{end.day}日"
+
+
+def period_span(
+    period_type: str, start: date, end: date, as_of: date | None = None
+) -> tuple[str, date]:
+    """A period's name and the last day it covers, from one rule: a period that ended by the
+    as-of date is named by its type (2022年, 2023年第2季度, 2023年6月) and covers up to its
+    end; one still running covers up to the as-of date and is named by that span (2023年1—6月,
+    2023年1月1日—6月15日)."""
+    if as_of is None or end <= as_of:
+        if period_type == "year":
+            return f"{start.year}年", end
+        if period_type == "quarter":
+            return f"{start.year}年第{(start.month - 1) // 3 + 1}季度", end
+        if period_type == "month":
+            return f"{start.year}年{start.month}月", end
+        return span_label(start, end), end
+    return span_label(start, as_of), as_of
+
+
+def period_label(period_type: str, start: date, end: date, as_of: date | None = None) -> str:
+    return period_span(period_type, start, end, as_of)[0]
 
 
 def status_class(status: str | None) -> str:

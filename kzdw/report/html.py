@@ -10,84 +10,48 @@ from html import escape
 from kzdw.report import charts
 from kzdw.report.data import KpiValue, ReportData
 from kzdw.report.formatting import (
-    DOMAIN_ORDER,
     DOMAIN_ZH,
     MISSING,
+    KpiFacts,
+    digits,
     format_change,
     format_date,
     format_percent,
-    format_value,
+    format_share,
+    format_ticks,
     period_label,
     projection_method_zh,
+    span_label,
     status_class,
     visible,
 )
 
 TITLE = "开州区营商环境与招商引资指标报告"
 
-# The order in which the headline figures of each domain are shown: the district report's
-# own order first (跑动次数, 全程网办, 一窗综办 …), then anything else the marts hold.
-HEADLINES = {
-    "permit_cases": (
-        "avg_trips_per_case",
-        "online_case_rate",
-        "one_window_cases",
-        "cross_region_cases",
-        "cases_completed",
-        "cases_submitted",
-        "on_time_rate",
-        "satisfaction_rate",
-    ),
-    "service_items": (
-        "online_licensing_item_rate",
-        "high_frequency_items",
-        "one_window_items",
-        "one_window_departments",
-        "items_approval_cancelled",
-        "items_approval_to_filing",
-        "items_notification_commitment",
-        "items_approval_optimized",
-    ),
-    "market_entities": (
-        "entities_total",
-        "entities_net_growth_rate",
-        "entities_new",
-        "entities_exited",
-        "enterprise_registration_2h_rate",
-        "returnee_entities_new",
-    ),
-    "investment_projects": (
-        "industrial_projects_signed",
-        "industrial_investment_signed",
-        "industrial_projects_started",
-        "projects_signed",
-        "contract_investment_signed",
-        "projects_started",
-        "projects_in_production",
-        "investment_per_mu",
-        "lead_week_coverage",
-        "talk_month_coverage",
-        "sign_start_quarter_coverage",
-    ),
-}
-KPI_ORDER = {code: i for i, code in enumerate(c for codes in HEADLINES.values() for c in codes)}
-
-# 线索→洽谈→签约→开工→投产, each stage from one KPI of marts.kpi_values. The project KPIs count
-# signings, starts and productions; leads and talks are measured by the cadence the district
-# set itself (周周有项目信息、月月有考察洽谈), the only figures the marts keep for them.
-FUNNEL_STAGES = (
-    ("线索", "lead_week_coverage", "周周有项目信息：有新线索的周数占比"),
-    ("洽谈", "talk_month_coverage", "月月有考察洽谈：有考察洽谈的月数占比"),
-    ("签约", "projects_signed", "新引进（签约）项目数"),
-    ("开工", "projects_started", "动工项目数"),
-    ("投产", "projects_in_production", "竣工投产项目数"),
-)
+# The funnel counts projects and a ranking's volume counts cases: each is printed as the KPI
+# that counts the same things (个, 件), by the seed's facts for it.
+PROJECTS_KPI = "projects_signed"
+# The averages and shares of kpi_breakdowns, each with the count that is its denominator
+# (KPIS.md): trips per case and the online share are both over the cases completed in P.
+RATE_VOLUMES = {"avg_trips_per_case": "cases_completed", "online_case_rate": "cases_completed"}
+# A member is ranked by an average or a share only with at least this many completed cases in
+# the period. With 30, one case moves a share by at most 3.3 points and the trips per case by
+# 0.033 (about a third of the district's 0.11); with 2, one case is half of a share, so a
+# department that handled two cases would lead the ranking on luck. On the demo's first half of
+# 2023, 30 of its 72 departments completed between 1 and 29 cases: without a floor they would
+# fill the top and bottom of every ranking. (30 is also the usual floor for treating a share's
+# sampling error as normal: about 9 points at 50%.)
+MIN_CASES = 30
 BREAKDOWN_TOP = 8
 # The page runs no script and fetches nothing, in any browser that opens it and in the
 # Chromium that prints it: first in <head>, before any text from the data.
 CSP = "default-src 'none'; style-src 'unsafe-inline'; base-uri 'none'; form-action 'none'"
 TREND_MONTHS = 60
 
+# Chromium prints an OpenType-CFF font (Noto Sans CJK) as Type 3 bitmaps-in-PDF, never as an
+# embedded CID font: the PDF uses a TrueType Chinese font (WenQuanYi Micro Hei, the Debian
+# package fonts-wqy-microhei) and no synthetic bold, which Chromium would also print as Type 3.
+PRINT_FONTS = '"WenQuanYi Micro Hei", "DejaVu Sans", sans-serif'
 CSS = """
 :root { --ink: #1d2733; --muted: #5b6675; --line: #d9dee7; --blue: #1f5fa8;
   --ok: #2e7d32; --warn: #e08a00; --behind: #c62828; }
@@ -102,11 +66,15 @@ h1 { font-size: 26px; margin: 0 0 4px; color: #b71c1c; letter-spacing: 1px; }
 h2 { font-size: 19px; margin: 28px 0 10px; padding-left: 10px; border-left: 5px solid var(--blue); }
 h3 { font-size: 15px; margin: 16px 0 8px; color: var(--blue); }
 p.lead { background: #f5f8fc; border: 1px solid var(--line); padding: 10px 14px; margin: 8px 0; }
-.cards { display: grid; grid-template-columns: repeat(auto-fill, minmax(200px, 1fr)); gap: 8px; }
+.cards { display: grid; grid-template-columns: repeat(auto-fill, minmax(220px, 1fr)); gap: 8px; }
 .card { border: 1px solid var(--line); border-radius: 6px; padding: 8px 12px; break-inside: avoid; }
 .card .name { color: var(--muted); font-size: 13px; }
-.card .value { font-size: 22px; font-weight: 700; color: var(--ink); }
-.card .prev { color: var(--muted); font-size: 12px; }
+.card .when { color: var(--muted); font-size: 12px; margin-left: 4px; }
+.card .value { font-size: 22px; font-weight: 700; color: var(--ink); line-height: 1.3; }
+.card .change { color: var(--muted); font-size: 12px; }
+.card .ytd { border-top: 1px dashed var(--line); margin-top: 4px; padding-top: 3px;
+  font-size: 12px; color: var(--muted); }
+.card .ytd b { color: var(--blue); font-size: 15px; }
 .charts { display: grid; grid-template-columns: repeat(auto-fit, minmax(300px, 1fr)); gap: 12px; }
 figure { margin: 0; border: 1px solid var(--line); border-radius: 6px; padding: 8px 10px;
   break-inside: avoid; }
@@ -115,10 +83,10 @@ svg.chart { display: block; max-width: 100%; height: auto; }
 svg text { font-family: inherit; font-size: 12px; fill: var(--ink); }
 svg text.axis { fill: var(--muted); font-size: 11px; }
 svg text.point { font-weight: 700; }
-svg text.funnel-main { fill: #fff; font-size: 15px; font-weight: 700; }
-svg text.funnel-sub { fill: #eaf2fb; font-size: 11px; }
 svg text.bar-label { font-size: 12px; }
 svg text.bar-value { font-size: 12px; font-weight: 700; }
+svg text.funnel-label { font-size: 14px; }
+.scroll { overflow-x: auto; }
 table { border-collapse: collapse; width: 100%; font-size: 13px; margin: 6px 0; }
 th, td { border: 1px solid var(--line); padding: 4px 6px; vertical-align: top; }
 th { background: #eef3f9; font-weight: 700; text-align: center; white-space: nowrap; }
@@ -127,6 +95,10 @@ tr { break-inside: avoid; }
 thead { display: table-header-group; }
 td .reason { white-space: normal; }
 table.scorecard td:first-child { min-width: 9em; }
+table.about { table-layout: fixed; }
+table.about th:first-child { width: 11.5em; }
+table.about th.year { width: 7.5em; }
+table.scorecard td.projected { min-width: 7.5em; }
 .group { break-inside: avoid; }
 .status { display: inline-block; padding: 0 8px; border-radius: 10px; color: #fff;
   white-space: nowrap;
@@ -136,41 +108,57 @@ table.scorecard td:first-child { min-width: 9em; }
 .reason { color: var(--muted); font-size: 12px; }
 ul.progress { margin: 6px 0; padding-left: 20px; }
 .note { color: var(--muted); font-size: 12px; margin: 6px 0; }
-.legend { color: var(--muted); font-size: 12px; }
+.legend { color: var(--muted); font-size: 12px; font-weight: 400; }
 footer { margin-top: 28px; border-top: 1px solid var(--line); padding-top: 8px;
   color: var(--muted); font-size: 12px; }
-@page { size: A4; margin: 14mm 12mm; }
+@page { size: A4; margin: 14mm 12mm 16mm;
+  @bottom-center { content: "第 " counter(page) " 页 / 共 " counter(pages) " 页";
+    font-family: PRINT_FONTS; font-size: 9pt; color: #5b6675; } }
+@media (max-width: 600px) {
+  body { padding: 12px 12px 28px; }
+  h1 { font-size: 21px; }
+  .charts { grid-template-columns: 1fr; }
+}
 @media print {
-  body { max-width: none; padding: 0; font-size: 12px; }
+  body { max-width: none; padding: 0; font-size: 12px; font-family: PRINT_FONTS; }
+  * { font-synthesis: none; }
   h2 { break-after: avoid; }
   section { break-inside: auto; }
   .charts { grid-template-columns: 1fr 1fr; }
+  .scroll { overflow: visible; }
+  #about { break-before: page; }
 }
-"""
+""".replace("PRINT_FONTS", PRINT_FONTS)
 
 
 def _e(text: object) -> str:
     return escape(visible(text), quote=True)
 
 
-def _v(kpi: KpiValue | None) -> str:
-    return MISSING if kpi is None else format_value(kpi.value, kpi.unit, kpi.code)
+def _v(data: ReportData, kpi: KpiValue | None) -> str:
+    return MISSING if kpi is None else data.format(kpi.code, kpi.value)
 
 
-def _ordered_codes(data: ReportData) -> dict[str, list[str]]:
-    by_domain: dict[str, list[str]] = defaultdict(list)
-    for code, domain in sorted(
-        data.domains().items(), key=lambda kv: (KPI_ORDER.get(kv[0], 999), kv[0])
-    ):
-        by_domain[domain].append(code)
-    return by_domain
+def _count(data: ReportData, like: str, n: float | None) -> str:
+    """A count printed as the KPI `like` prints its own (7个, 612件)."""
+    if like in data.facts:
+        return data.format(like, n)
+    return MISSING if n is None else digits(n, 0)
 
 
-def _domains(data: ReportData) -> list[str]:
-    present = _ordered_codes(data)
-    return [d for d in DOMAIN_ORDER if d in present] + sorted(
-        d for d in present if d not in DOMAIN_ORDER
-    )
+def _year_label(data: ReportData, year: int) -> str:
+    """2022年, or the span of a year still running at the as-of date (2023年1—6月)."""
+    return period_label("year", date(year, 1, 1), date(year, 12, 31), data.as_of)
+
+
+def _end_of(data: ReportData, year: int) -> str:
+    """截至2022年底, or for a running year 截至6月底 / 截至6月15日."""
+    if date(year, 12, 31) <= data.as_of:
+        return f"截至{year}年底"
+    label = _year_label(data, year)
+    if label.endswith("月"):
+        return f"截至{data.as_of.month}月底"
+    return f"截至{data.as_of.month}月{data.as_of.day}日"
 
 
 def _sentence(template: str, data: ReportData, year: int, *codes: str) -> str | None:
@@ -181,13 +169,13 @@ def _sentence(template: str, data: ReportData, year: int, *codes: str) -> str | 
         kpi = data.year_value(code.rstrip("#"), year)
         if kpi is None or kpi.value is None:
             return None
-        bare = code.endswith("#")
-        shown.append(format_value(kpi.value, kpi.unit, kpi.code, with_unit=not bare))
+        shown.append(data.format(kpi.code, kpi.value, with_unit=not code.endswith("#")))
     return template.format(*shown)
 
 
 def lead_paragraph(data: ReportData, year: int) -> str:
-    """The year in the words of the district's report, figure by figure from kpi_values."""
+    """The year (or the year to date) in the words of the district's report, figure by figure
+    from kpi_values."""
     parts = [
         _sentence("群众平均跑动次数为{}", data, year, "avg_trips_per_case"),
         _sentence("全程网办办件占比{}", data, year, "online_case_rate"),
@@ -203,7 +191,7 @@ def lead_paragraph(data: ReportData, year: int) -> str:
         _sentence("通办专窗办理事项{}", data, year, "cross_region_cases"),
     ]
     business = [
-        _sentence(f"截至{year}年底，经营主体总量达到{{}}", data, year, "entities_total"),
+        _sentence(f"{_end_of(data, year)}，经营主体总量达到{{}}", data, year, "entities_total"),
         _sentence("净增长{}", data, year, "entities_net_growth_rate"),
         _sentence("新增市场主体{}", data, year, "entities_new"),
     ]
@@ -222,68 +210,104 @@ def lead_paragraph(data: ReportData, year: int) -> str:
     ]
     if not clauses:
         return ""
-    return f"{year}年，" + "；".join(clauses) + "。"
+    return f"{_year_label(data, year)}，" + "；".join(clauses) + "。"
+
+
+def _card(data: ReportData, code: str, year: int | None, ytd: int | None) -> str:
+    """A headline KPI: the last full year's figure and its change on the year before, and
+    beneath it the year to date and its change on the same period last year."""
+    facts = data.facts[code]
+    parts = []
+    if year is not None and (kpi := data.year_value(code, year)) is not None:
+        before = data.year_value(code, year - 1)
+        change = format_change(kpi.value, before.value if before else None, facts)
+        parts.append(
+            f"<div><span class='value'>{_e(_v(data, kpi))}</span>"
+            f"<span class='when'>{_e(_year_label(data, year))}</span></div>"
+            + (f"<div class='change'>比上年{_e(change)}</div>" if change != MISSING else "")
+        )
+    if ytd is not None and (now := data.year_value(code, ytd)) is not None:
+        row = next((r for r in data.scorecard if r["kpi_code"] == code), None)
+        before = row.get("same_period_last_year") if row else None
+        change = format_change(now.value, before, facts)
+        parts.append(
+            f"<div class='ytd'>{_e(_year_label(data, ytd))} <b>{_e(_v(data, now))}</b>"
+            + (f"，同比{_e(change)}" if change != MISSING else "")
+            + "</div>"
+        )
+    if not parts:
+        return ""
+    return (
+        f"<div class='card' data-kpi='{_e(code)}'><div class='name'>{_e(facts.name)}</div>"
+        + "".join(parts)
+        + "</div>"
+    )
 
 
 def _headline_section(data: ReportData) -> str:
-    year = data.last_full_year
-    if year is None:
+    year, ytd = data.last_full_year, data.year_to_date()
+    spans = [_year_label(data, y) for y in (year, ytd) if y is not None]
+    if not spans:
         return (
             "<section id='headline'><h2>一、主要指标</h2>"
-            "<p class='note'>尚无完整年度的数据。</p></section>"
+            "<p class='note'>尚无可列示的数据。</p></section>"
         )
-    out = [f"<section id='headline'><h2>一、{year}年主要指标</h2>"]
-    lead = lead_paragraph(data, year)
-    if lead:
-        out.append(f"<p class='lead'>{_e(lead)}</p>")
-    codes = _ordered_codes(data)
-    for domain in _domains(data):
-        cards = []
-        for code in codes[domain]:
-            kpi = data.year_value(code, year)
-            if kpi is None:
-                continue
-            prev = data.year_value(code, year - 1)
-            prev_text = f"上年 {_v(prev)}" if prev is not None and prev.value is not None else ""
-            cards.append(
-                f"<div class='card' data-kpi='{_e(code)}'><div class='name'>{_e(kpi.name)}</div>"
-                f"<div class='value'>{_e(_v(kpi))}</div>"
-                f"<div class='prev'>{_e(prev_text)}</div></div>"
-            )
+    out = [f"<section id='headline'><h2>一、主要指标（{_e('及'.join(spans))}）</h2>"]
+    for y in (year, ytd):
+        lead = lead_paragraph(data, y) if y is not None else ""
+        if lead:
+            out.append(f"<p class='lead'>{_e(lead)}</p>")
+    headline = data.headline_codes()
+    for domain, codes in data.codes_by_domain().items():
+        cards = [_card(data, c, year, ytd) for c in headline if c in codes]
+        cards = [c for c in cards if c]
         if cards:
             # One block per domain: a printed page never ends on a heading without its cards.
             out.append(
                 f"<div class='group'><h3>{_e(DOMAIN_ZH.get(domain, '其他'))}</h3>"
                 "<div class='cards'>" + "".join(cards) + "</div></div>"
             )
-    out.append("</section>")
+    out.append(
+        "<p class='note'>“比上年”：全年数与上一年全年相比；“同比”：本年累计与上年同期相比。"
+        "比例的变化以百分点计，其余指标以增减幅度计。其余指标见文末“指标说明”。</p></section>"
+    )
     return "".join(out)
 
 
-def _fmt(row: dict, key: str) -> str:
-    return format_value(row.get(key), row["unit"], row["kpi_code"])
+def _fmt(data: ReportData, row: dict, key: str) -> str:
+    return data.format(row["kpi_code"], row.get(key))
 
 
-def target_sentence(row: dict, as_of: date) -> str:
-    """One target in a sentence: what is done, of what, how far along, where it is heading."""
-    name = row["kpi_name_zh"]
-    text = (
-        f"{name}：全年目标{_fmt(row, 'target')}，截至{as_of.month}月{as_of.day}日完成"
-        f"{_fmt(row, 'value_to_date')}，完成目标的{format_percent(row.get('share_of_target'))}"
+def _yoy(data: ReportData, row: dict) -> str:
+    return format_change(
+        row.get("value_to_date"), row.get("same_period_last_year"), data.facts[row["kpi_code"]]
     )
-    # A level or a ratio (no projection) is judged on its value: no "expected by now" share.
+
+
+def target_sentence(data: ReportData, row: dict) -> str:
+    """One target in a sentence: what is done, of what, how far along, where it is heading."""
+    as_of = data.as_of
+    # A flow is done towards its target and projected; a level, a ratio or an average is
+    # judged on its value: no "expected by now" share, nothing "done".
     projected = row.get("projection_method") not in (None, "none")
+    done, of = ("完成", "完成目标的") if projected else ("为", "为目标的")
+    text = (
+        f"{data.facts[row['kpi_code']].name}：全年目标{_fmt(data, row, 'target')}，"
+        f"截至{as_of.month}月{as_of.day}日{done}{_fmt(data, row, 'value_to_date')}，"
+        f"{of}{format_percent(row.get('share_of_target'))}"
+    )
     if projected and row.get("expected_share_to_date") is not None:
         text += f"（按进度应完成{format_percent(row.get('expected_share_to_date'))}）"
     if row.get("projected_year_end") is not None:
-        text += f"，预计全年{_fmt(row, 'projected_year_end')}"
-    if row.get("yoy_change") is not None:
-        text += f"，同比{format_change(row.get('yoy_change'))}"
+        text += f"，预计全年{_fmt(data, row, 'projected_year_end')}"
+    change = _yoy(data, row)
+    if change != MISSING:
+        text += f"，同比{change}"
     return text + "。"
 
 
 def _scorecard_rows(data: ReportData) -> list[dict]:
-    return sorted(data.scorecard, key=lambda r: (KPI_ORDER.get(r["kpi_code"], 999), r["kpi_code"]))
+    return sorted(data.scorecard, key=lambda r: data.order_key(r["kpi_code"]))
 
 
 def _targets_section(data: ReportData) -> str:
@@ -306,19 +330,19 @@ def _targets_section(data: ReportData) -> str:
     for row in rows:
         css = status_class(row.get("status"))
         out.append(
-            f"<li data-kpi='{_e(row['kpi_code'])}'>{_e(target_sentence(row, data.as_of))}"
+            f"<li data-kpi='{_e(row['kpi_code'])}'>{_e(target_sentence(data, row))}"
             f" <span class='status {css}'>{_e(row.get('status') or MISSING)}</span>"
             f" <span class='reason'>{_e(row.get('status_reason') or '')}</span></li>"
         )
     out.append("</ul>")
     bars = [
         (
-            r["kpi_name_zh"],
+            data.facts[r["kpi_code"]].name,
             r.get("share_of_target"),
             r.get("expected_share_to_date"),
             status_class(r.get("status")),
-            f"{format_percent(r.get('share_of_target'))}  {_fmt(r, 'value_to_date')}"
-            f"/{_fmt(r, 'target')}",
+            f"{format_percent(r.get('share_of_target'))}  {_fmt(data, r, 'value_to_date')}"
+            f"/{_fmt(data, r, 'target')}",
         )
         for r in rows
     ]
@@ -336,22 +360,23 @@ def _targets_section(data: ReportData) -> str:
     for r in rows:
         css = status_class(r.get("status"))
         body.append(
-            f"<tr data-kpi='{_e(r['kpi_code'])}'><td>{_e(r['kpi_name_zh'])}</td>"
-            f"<td class='num'>{_e(_fmt(r, 'value_to_date'))}</td>"
-            f"<td class='num'>{_e(_fmt(r, 'target'))}</td>"
+            f"<tr data-kpi='{_e(r['kpi_code'])}'><td>{_e(data.facts[r['kpi_code']].name)}</td>"
+            f"<td class='num'>{_e(_fmt(data, r, 'value_to_date'))}</td>"
+            f"<td class='num'>{_e(_fmt(data, r, 'target'))}</td>"
             f"<td class='num'>{_e(format_percent(r.get('share_of_target')))}</td>"
             f"<td class='num'>{_e(format_percent(r.get('expected_share_to_date')))}</td>"
-            f"<td class='num'>{_e(_fmt(r, 'projected_year_end'))}"
+            f"<td class='num projected'>{_e(_fmt(data, r, 'projected_year_end'))}"
             f"<div class='reason'>{_e(projection_method_zh(r.get('projection_method')))}</div></td>"
-            f"<td class='num'>{_e(_fmt(r, 'same_period_last_year'))}</td>"
-            f"<td class='num'>{_e(format_change(r.get('yoy_change')))}</td>"
+            f"<td class='num'>{_e(_fmt(data, r, 'same_period_last_year'))}</td>"
+            f"<td class='num'>{_e(_yoy(data, r))}</td>"
             f"<td><span class='status {css}'>{_e(r.get('status') or MISSING)}</span></td></tr>"
         )
     out.append(
-        f"<table class='scorecard'>{head}<tbody>{''.join(body)}</tbody></table>"
+        f"<div class='scroll'><table class='scorecard'>{head}<tbody>{''.join(body)}</tbody>"
+        "</table></div>"
         "<p class='note'>完成率＝本年累计÷全年目标；按进度应完成：按季节性进度截至本日应完成的"
-        "目标比例；预计全年：按所列方法推算的全年数；同比：与上年同期（上年1月1日至同月同日）相比。"
-        "各项状态的判定理由见上文。</p></section>"
+        "目标比例；预计全年：按所列方法推算的全年数；同比：与上年同期（上年1月1日至同月同日）相比，"
+        "比例以百分点计。各项状态的判定理由见上文。</p></section>"
     )
     return "".join(out)
 
@@ -373,66 +398,100 @@ def _trend_section(data: ReportData) -> str:
         if span
         else ""
     )
-    return (
-        f"<section id='trend'><h2>三、政务服务月度走势{when}</h2><div class='charts'>"
-        "<figure><figcaption>平均跑动次数（次/件）</figcaption>"
-        + charts.line_chart(trips, label="平均跑动次数月度走势", y_format=lambda v: f"{v:.2f}")
-        + "</figure><figure><figcaption>全程网办办件占比</figcaption>"
-        + charts.line_chart(
-            online,
-            label="全程网办办件占比月度走势",
-            y_format=lambda v: f"{v * 100:.0f}%",
-            colour=charts.RED,
-            y_top=1.0,
+    charts_html = []
+    for code, points, caption, colour, top in (
+        ("avg_trips_per_case", trips, "平均跑动次数（次/件）", charts.BLUE, None),
+        ("online_case_rate", online, "全程网办办件占比", charts.RED, 1.0),
+    ):
+        if code not in data.facts:
+            continue
+        facts = data.facts[code]
+        charts_html.append(
+            f"<figure><figcaption>{_e(caption)}</figcaption>"
+            + charts.line_chart(
+                points,
+                label=f"{facts.name}月度走势",
+                # The axis of an average carries its unit in the caption; a share's % is the
+                # figure's own.
+                y_format=lambda v, f=facts: data.format(f.code, v, with_unit=f.is_ratio),
+                tick_labels=lambda ts, f=facts: format_ticks(ts, f, with_unit=f.is_ratio),
+                colour=colour,
+                y_top=top,
+            )
+            + "</figure>"
         )
-        + "</figure></div><p class='note'>按办结月份统计：平均跑动次数＝当月办结办件的跑动次数之和"
+    return (
+        f"<section id='trend'><h2>三、政务服务月度走势{when}</h2>"
+        f"<div class='charts'>{''.join(charts_html)}</div>"
+        "<p class='note'>按办结月份统计：平均跑动次数＝当月办结办件的跑动次数之和"
         "÷办结件数；全程网办办件占比＝当月办结办件中“全程网办”的比例。</p></section>"
     )
 
 
-def _funnel(data: ReportData, year: int) -> tuple[str, str]:
-    period = None
-    stages = []
-    for name, code, kind in FUNNEL_STAGES:
-        kpi = data.year_value(code, year)
-        if kpi is not None and period is None:
-            period = period_label("year", kpi.period_start, kpi.period_end, data.as_of)
-        figure = _v(kpi)
-        if code == "projects_signed":
-            money = data.year_value("contract_investment_signed", year)
-            if money is not None and money.value is not None:
-                kind = f"{kind}，合同引资{_v(money)}"
-        stages.append((name, figure, kind))
-    title = period or f"{year}年"
-    return title, charts.funnel_chart(stages, label=f"{title}招商项目推进漏斗")
+def funnel_cohorts(data: ReportData) -> list[tuple[str, int, list[dict]]]:
+    """The funnel's cohorts, earliest first: (name by the span of its lead dates, e.g.
+    2022年线索 / 2023年1—6月线索, the number of leads, its stages in order)."""
+    cohorts: dict[str, list[dict]] = defaultdict(list)
+    for row in data.funnel:
+        cohorts[row["cohort"]].append(row)
+    out = []
+    for rows in sorted(cohorts.values(), key=lambda rs: rs[0]["cohort_start"]):
+        rows = sorted(rows, key=lambda r: r["stage_order"])
+        first = rows[0]
+        name = span_label(first["cohort_start"], first["cohort_end"]) + "线索"
+        out.append((name, int(first["cohort_projects"] or 0), rows))
+    return out
 
 
 def _funnel_section(data: ReportData) -> str:
-    years = [data.current_year]
-    if data.last_full_year is not None and data.last_full_year != data.current_year:
-        years.append(data.last_full_year)
     figures = []
-    for year in years:
-        title, svg = _funnel(data, year)
-        quarter = data.year_value("sign_start_quarter_coverage", year)
-        extra = (
-            f"<div class='legend'>季季有签约开工：{_e(_v(quarter))}</div>"
-            if quarter is not None
-            else ""
+    for name, leads, rows in funnel_cohorts(data):
+        if leads == 0:
+            figures.append(
+                f"<figure><figcaption>{_e(name)}</figcaption>"
+                "<p class='note'>这一时期没有新的项目线索。</p></figure>"
+            )
+            continue
+        stages = [
+            (
+                r["stage"],
+                r["share_of_cohort"],
+                f"{_count(data, PROJECTS_KPI, r['projects_reached'])}"
+                f"  {format_share(r['share_of_cohort'])}",
+            )
+            for r in rows
+        ]
+        figures.append(
+            f"<figure><figcaption>{_e(name)}"
+            f"<span class='legend'>（共{_e(_count(data, PROJECTS_KPI, leads))}项目）</span>"
+            "</figcaption>"
+            + charts.funnel_chart(stages, label=f"{name}的项目推进漏斗")
+            + "</figure>"
         )
-        figures.append(f"<figure><figcaption>{_e(title)}</figcaption>{svg}{extra}</figure>")
-    stage_codes = "、".join(f"{name}＝{code}" for name, code, _ in FUNNEL_STAGES)
+    if not figures:
+        figures.append("<p class='note'>暂无项目线索数据。</p>")
     return (
         "<section id='funnel'><h2>四、招商项目推进：线索→洽谈→签约→开工→投产</h2>"
         f"<div class='charts'>{''.join(figures)}</div>"
-        "<p class='note'>说明：各环节取自 marts.kpi_values 的指标（"
-        f"{_e(stage_codes)}）。线索、洽谈两环节以区里提出的“周周有项目信息、月月有考察洽谈”"
-        "节奏指标衡量（有新线索的周、有考察洽谈的月所占比例），签约、开工、投产为当期项目个数。"
-        "各环节均为当期发生数，并非同一批项目的逐级转化；漏斗宽度仅示意环节先后。</p></section>"
+        "<p class='note'>说明：按线索日期把项目分批，统计每批项目截至"
+        f"{_e(format_date(data.as_of))}达到各阶段的个数及占本批线索的比例；条长与达到该阶段的"
+        "项目个数成正比，线索一栏为满格。"
+        "阶段以线索日期、首次洽谈日期、签约日期、开工日期、投产日期为准；已到后一阶段的项目"
+        "计入前面各阶段；终止的项目按终止前达到的阶段计入。</p></section>"
     )
 
 
-def _breakdown_groups(data: ReportData) -> tuple[str, list[tuple[dict, list[dict]]]]:
+def _is_rate(facts: KpiFacts) -> bool:
+    """An average or a share, whose figure means little over a handful of cases."""
+    return facts.unit not in ("count", "100m_cny")
+
+
+def breakdown_groups(data: ReportData) -> tuple[str, list[dict]]:
+    """The rankings of the latest year with breakdowns (this year to date, else the last full
+    year): per (KPI, dimension) the members ranked, highest first, and for an average or a
+    share only those with at least MIN_CASES cases, each with its cases; `left_out` counts
+    the members with a figure from fewer cases. A share or an average without a known count
+    of cases is not ranked."""
     for year in (data.current_year, data.last_full_year):
         if year is None:
             continue
@@ -440,55 +499,89 @@ def _breakdown_groups(data: ReportData) -> tuple[str, list[tuple[dict, list[dict
         rows = [
             r for r in data.breakdowns if r["period_type"] == "year" and r["period_start"] == start
         ]
-        if rows:
-            groups: dict[tuple[str, str], list[dict]] = defaultdict(list)
-            for r in rows:
-                groups[(r["kpi_code"], r["dimension"])].append(r)
-            ordered = sorted(groups.items(), key=lambda kv: (KPI_ORDER.get(kv[0][0], 999), kv[0]))
-            first = rows[0]
-            label = period_label("year", first["period_start"], first["period_end"], data.as_of)
-            return label, [
-                (
-                    members[0],
-                    sorted(
-                        members,
-                        key=lambda r: (
-                            r["value"] is None,
-                            -(r["value"] or 0),
-                            r["dimension_value"],
-                        ),
-                    ),
-                )
-                for _, members in ordered
-            ]
+        if not rows:
+            continue
+        groups: dict[tuple[str, str], list[dict]] = defaultdict(list)
+        for r in rows:
+            groups[(r["kpi_code"], r["dimension"])].append(r)
+        out = []
+        for (code, dimension), members in sorted(
+            groups.items(), key=lambda kv: (data.order_key(kv[0][0]), kv[0][1])
+        ):
+            facts = data.facts[code]
+            volume_code = RATE_VOLUMES.get(code) if _is_rate(facts) else None
+            if _is_rate(facts) and volume_code is None:
+                continue
+            volumes = {
+                r["dimension_value"]: r["value"] or 0
+                for r in groups.get((volume_code, dimension), [])
+            }
+            ranked, left_out = [], 0
+            for r in members:
+                cases = volumes.get(r["dimension_value"]) if volume_code else None
+                if volume_code and (cases or 0) < MIN_CASES:
+                    left_out += r["value"] is not None
+                    continue
+                ranked.append({**r, "cases": cases})
+            ranked.sort(
+                key=lambda r: (r["value"] is None, -(r["value"] or 0), r["dimension_value"])
+            )
+            out.append(
+                {
+                    "kpi_code": code,
+                    "dimension": dimension,
+                    "dimension_name_zh": members[0]["dimension_name_zh"],
+                    "volume_code": volume_code,
+                    "ranked": ranked,
+                    "left_out": left_out,
+                }
+            )
+        label = period_label("year", start, rows[0]["period_end"], data.as_of)
+        return label, out
     return "", []
 
 
 def _breakdowns_section(data: ReportData) -> str:
-    label, groups = _breakdown_groups(data)
+    label, groups = breakdown_groups(data)
     if not groups:
         return (
             "<section id='breakdowns'><h2>五、分项排行</h2>"
             "<p class='note'>暂无分项数据。</p></section>"
         )
     figures = []
-    for head, members in groups:
+    for g in groups:
+        facts, dim = data.facts[g["kpi_code"]], g["dimension_name_zh"]
+        members = g["ranked"]
         top = members[:BREAKDOWN_TOP]
+        volume = g["volume_code"]
         bars = [
             (
                 str(r["dimension_value"]),
                 r["value"],
-                format_value(r["value"], r["unit"], r["kpi_code"]),
+                data.format(facts.code, r["value"])
+                + (f"（{_count(data, volume, r['cases'])}）" if volume else ""),
             )
             for r in top
         ]
-        more = f"，共{len(members)}项，列前{len(top)}位" if len(members) > len(top) else ""
+        more = f"共{len(members)}个，列前{len(top)}位" if len(members) > len(top) else ""
+        legend, left = "由高到低" + (f"，{more}" if more else ""), ""
+        if volume:
+            least, volume_name = _count(data, volume, MIN_CASES), data.facts[volume].name
+            legend += f"；括号内为{volume_name}，仅{volume_name}达到{least}的{dim}参加排行"
+            if g["left_out"]:
+                left = (
+                    f"<div class='note'>另有{_e(g['left_out'])}个{_e(dim)}{_e(volume_name)}"
+                    f"不足{_e(least)}，未参加排行。</div>"
+                )
+        chart = (
+            charts.bar_chart(bars, label=f"{facts.name}按{dim}", text_w=126 if volume else 84)
+            if bars
+            else f"<p class='note'>没有{_e(dim)}达到参加排行的件数。</p>"
+        )
         figures.append(
-            f"<figure data-kpi='{_e(head['kpi_code'])}' data-dimension='{_e(head['dimension'])}'>"
-            f"<figcaption>{_e(head['kpi_name_zh'])} · 按{_e(head['dimension_name_zh'])}"
-            f"<span class='legend'>（由高到低{_e(more)}）</span></figcaption>"
-            + charts.bar_chart(bars, label=f"{head['kpi_name_zh']}按{head['dimension_name_zh']}")
-            + "</figure>"
+            f"<figure data-kpi='{_e(facts.code)}' data-dimension='{_e(g['dimension'])}'>"
+            f"<figcaption>{_e(facts.name)} · 按{_e(dim)}</figcaption>"
+            f"<div class='legend'>{_e(legend)}</div>{chart}{left}</figure>"
         )
     return (
         f"<section id='breakdowns'><h2>五、分项排行（{_e(label)}）</h2>"
@@ -501,11 +594,6 @@ def current_revisions(data: ReportData) -> list[dict]:
     return [r for r in data.revisions if r.get("new_as_of") == data.as_of]
 
 
-def _revision_value(data: ReportData, row: dict, key: str) -> str:
-    units = {v.code: v.unit for v in data.values}
-    return format_value(row.get(key), units.get(row["kpi_code"], ""), row["kpi_code"])
-
-
 def _revisions_section(data: ReportData) -> str:
     rows = current_revisions(data)
     out = ["<section id='revisions'><h2>六、修订说明</h2>"]
@@ -515,25 +603,67 @@ def _revisions_section(data: ReportData) -> str:
     else:
         out.append(
             f"<p class='lead'>本期有{len(rows)}项已发布数据因补报或更正而修订，明细如下。</p>"
-            "<table><thead><tr><th>指标</th><th>周期</th><th>原值</th><th>修订后</th>"
-            "<th>原数据截至</th><th>修订时间</th><th>引起修订的文件</th></tr></thead>"
+            "<div class='scroll'><table><thead><tr><th>指标</th><th>周期</th><th>原值</th>"
+            "<th>修订后</th><th>原数据截至</th><th>修订时间</th><th>引起修订的文件</th></tr>"
+            "</thead>"
         )
         for r in rows:
-            period = period_label(r["period_type"], r["period_start"], r["period_end"])
+            # The period as it stood when the revised value was computed.
+            period = period_label(
+                r["period_type"], r["period_start"], r["period_end"], r.get("new_as_of")
+            )
             revised = r.get("revised_at")
             old_as_of = format_date(r["old_as_of"]) if r.get("old_as_of") else MISSING
             when = revised.strftime("%Y-%m-%d %H:%M") if revised else MISSING
+            name = (
+                data.facts[r["kpi_code"]].name if r["kpi_code"] in data.facts else r["kpi_name_zh"]
+            )
             out.append(
-                f"<tr><td>{_e(r['kpi_name_zh'])}</td><td>{_e(period)}</td>"
+                f"<tr><td>{_e(name)}</td><td>{_e(period)}</td>"
                 f"<td class='num'>{_e(_revision_value(data, r, 'old_value'))}</td>"
                 f"<td class='num'>{_e(_revision_value(data, r, 'new_value'))}</td>"
                 f"<td class='num'>{_e(old_as_of)}</td><td class='num'>{_e(when)}</td>"
                 f"<td>{_e(r.get('caused_by_files') or MISSING)}</td></tr>"
             )
-        out.append("</table>")
+        out.append("</table></div>")
     if earlier > 0:
         out.append(
             f"<p class='note'>此前各期共记录修订{earlier}项，见 Excel 工作簿“修订说明”工作表。</p>"
+        )
+    out.append("</section>")
+    return "".join(out)
+
+
+def _revision_value(data: ReportData, row: dict, key: str) -> str:
+    if row["kpi_code"] not in data.facts:
+        return MISSING if row.get(key) is None else str(row.get(key))
+    return data.format(row["kpi_code"], row.get(key))
+
+
+def _about_section(data: ReportData) -> str:
+    """指标说明: every KPI in plain Chinese, with its figures, in the report's order."""
+    year, ytd = data.last_full_year, data.year_to_date()
+    years = [y for y in (year, ytd) if y is not None]
+    head = "".join(f"<th class='year'>{_e(_year_label(data, y))}</th>" for y in years)
+    out = [
+        "<section id='about'><h2>附：指标说明</h2>"
+        "<p class='note'>各项指标的统计口径。统计期未结束的，统计到数据截止日期。</p>"
+    ]
+    for domain, codes in data.codes_by_domain().items():
+        body = []
+        for code in codes:
+            facts = data.facts[code]
+            cells = "".join(
+                f"<td class='num'>{_e(_v(data, data.year_value(code, y)))}</td>" for y in years
+            )
+            body.append(
+                f"<tr><td>{_e(facts.name)}</td>{cells}"
+                f"<td class='reason'>{_e(facts.description_zh or MISSING)}</td></tr>"
+            )
+        out.append(
+            f"<div class='group'><h3>{_e(DOMAIN_ZH.get(domain, '其他'))}</h3><div class='scroll'>"
+            f"<table class='about'><thead><tr><th>指标</th>{head}<th>说明</th></tr></thead>"
+            f"<tbody>{''.join(body)}</tbody></table></div></div>"
         )
     out.append("</section>")
     return "".join(out)
@@ -544,6 +674,7 @@ def render_html(data: ReportData) -> str:
     return (
         "<!DOCTYPE html>\n<html lang='zh-CN'><head><meta charset='utf-8'>"
         f"<meta http-equiv='Content-Security-Policy' content=\"{CSP}\">"
+        "<meta name='viewport' content='width=device-width, initial-scale=1'>"
         f"<title>{TITLE}（截至{as_of}）</title><style>{CSS}</style></head><body>"
         f"<header><h1>{TITLE}</h1><p class='subtitle'>数据截至{as_of}"
         f" · 生成于{data.generated_at:%Y-%m-%d %H:%M}</p></header>"
@@ -553,8 +684,8 @@ def render_html(data: ReportData) -> str:
         + _funnel_section(data)
         + _breakdowns_section(data)
         + _revisions_section(data)
-        + "<footer>数据来源：开州区经济与营商环境数据仓库服务副本（marts.kpi_values、"
-        "marts.kpi_scorecard、marts.kpi_breakdowns、marts.kpi_revisions），指标口径见指标定义表。"
-        "比例以百分数列示，金额单位为亿元，亩均投资强度单位为万元/亩。“—”表示无可计算的数据。"
-        "</footer></body></html>\n"
+        + _about_section(data)
+        + "<footer>数据来源：开州区营商环境与招商引资数据仓库，经数据校验后发布的数据副本；"
+        "指标口径见上文“指标说明”。比例以百分数列示，金额单位为亿元，亩均投资强度单位为万元/亩。"
+        "“—”表示无可计算的数据。</footer></body></html>\n"
     )

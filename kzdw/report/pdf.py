@@ -1,6 +1,11 @@
 """Headless Chromium: prints the report's HTML to PDF (and, for tests, screenshots and the
 rendered DOM). The Debian packages `chromium` and `fonts-noto-cjk` are installed by
-`scripts/install-system-packages.sh` (`make setup`)."""
+`scripts/install-system-packages.sh` (`make setup`); `fonts-wqy-microhei` gives the PDF a
+TrueType Chinese font, which Chromium embeds as a CID font (it prints Noto CJK, an
+OpenType-CFF font, as Type 3 glyph drawings instead).
+
+Page numbers (第 N 页 / 共 M 页) are the page's own CSS @page margin boxes (html.CSS), which
+Chromium prints from version 131 on; its header and footer templates stay off."""
 
 from __future__ import annotations
 
@@ -13,9 +18,9 @@ from kzdw.files import replace_atomically
 
 CHROMIUM_NAMES = ("chromium", "chromium-browser")
 INSTALL_HINT = (
-    "install the Debian/Ubuntu package `chromium` (and `fonts-noto-cjk` for Chinese glyphs): "
-    "`sudo apt-get install chromium fonts-noto-cjk`, or run `make setup`, which calls "
-    "scripts/install-system-packages.sh"
+    "install the Debian/Ubuntu package `chromium` (and `fonts-noto-cjk`, `fonts-wqy-microhei` "
+    "for Chinese glyphs): `sudo apt-get install chromium fonts-noto-cjk fonts-wqy-microhei`, "
+    "or run `make setup`, which calls scripts/install-system-packages.sh"
 )
 
 
@@ -74,8 +79,8 @@ def run_chromium(args: list[str], timeout: float = 180.0) -> subprocess.Complete
 
 
 def print_pdf(html: Path, pdf: Path) -> Path:
-    """Print the page to PDF as Chromium's print dialog would, with the page's own @page size
-    and margins and no browser header or footer."""
+    """Print the page to PDF as Chromium's print dialog would, with the page's own @page size,
+    margins and page numbers, and no browser header or footer."""
     pdf.parent.mkdir(parents=True, exist_ok=True)
 
     def write(partial: Path) -> None:

@@ -96,4 +96,12 @@ def cjk_font_families() -> set[str]:
 
 
 def pdf_font_families(pdf: Path) -> set[str]:
-    return {m.decode() for m in re.findall(rb"/FontFamily \(([^)]*)\)", pdf.read_bytes())}
+    """The installed font families whose fonts the PDF embeds: pdffonts names each by its
+    PostScript name, spaces dropped, after a subset tag (AAAAAA+WenQuanYiMicroHei)."""
+    lines = subprocess.run(
+        ["pdffonts", str(pdf)], capture_output=True, text=True, check=True
+    ).stdout.splitlines()[2:]
+    embedded = {line.split()[0].split("+", 1)[-1] for line in lines if line.strip()}
+    out = subprocess.run(["fc-list", ":", "family"], capture_output=True, text=True, check=True)
+    installed = {name.strip() for line in out.stdout.splitlines() for name in line.split(",")}
+    return {family for family in installed if family.replace(" ", "") in embedded}

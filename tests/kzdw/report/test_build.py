@@ -1,6 +1,6 @@
 """The three files, `kzdw report`, the Dagster asset, and a missing Chromium, on the fixture."""
 
-import shutil
+import re
 import subprocess
 import sys
 
@@ -26,13 +26,54 @@ def test_pdf_has_the_text_in_a_chinese_font(report):
     # Chinese printed with a font that has no Chinese glyphs comes out as boxes: the PDF's
     # fonts must include one of the installed families that cover Chinese.
     assert pdf_font_families(report.pdf) & cjk_font_families()
-    if shutil.which("pdftotext"):
-        text = subprocess.run(
-            ["pdftotext", "-layout", str(report.pdf), "-"], capture_output=True, text=True
-        ).stdout
-        assert "开州区营商环境与招商引资指标报告" in text
-        assert "100425户" in text and "0.11次" in text
-        assert "本期有1项已发布数据因补报或更正而修订" in text
+    text = _pdf_text(report.pdf)
+    assert "开州区营商环境与招商引资指标报告" in text
+    assert "100425户" in text and "0.11次" in text
+    assert "本期有1项已发布数据因补报或更正而修订" in text
+    assert "2022年线索" in text and "附：指标说明" in text
+
+
+def _pdf_text(pdf) -> str:
+    return subprocess.run(
+        ["pdftotext", "-layout", str(pdf), "-"], capture_output=True, text=True, check=True
+    ).stdout
+
+
+def test_every_page_is_numbered_of_the_total(report):
+    pages = _pdf_text(report.pdf).split("\f")
+    pages = [p for p in pages if p.strip()]
+    assert len(pages) >= 3
+    for n, page in enumerate(pages, start=1):
+        assert f"第{n}页/共{len(pages)}页" in re.sub(r"\s+", "", page), n
+
+
+def _pdffonts(pdf) -> list[dict[str, str]]:
+    """pdffonts' table, one dict per font, cut at the columns its dashed line marks."""
+    lines = subprocess.run(
+        ["pdffonts", str(pdf)], capture_output=True, text=True, check=True
+    ).stdout.splitlines()
+    spans = [m.span() for m in re.finditer(r"-+", lines[1])]
+    names = [lines[0][a:b].strip() or lines[0][a:].split()[0] for a, b in spans]
+    return [
+        {name: line[a:b].strip() for name, (a, b) in zip(names, spans, strict=True)}
+        for line in lines[2:]
+    ]
+
+
+def test_every_font_is_embedded_and_chinese_is_a_cid_font(report):
+    if "WenQuanYi Micro Hei" not in cjk_font_families():
+        pytest.fail(
+            "no TrueType Chinese font: install fonts-wqy-microhei (Chromium prints Noto CJK, "
+            "an OpenType-CFF font, as Type 3 glyph drawings, not as an embedded font)"
+        )
+    fonts = _pdffonts(report.pdf)
+    assert fonts
+    for font in fonts:
+        assert font["emb"] == "yes", font
+        # A CID font (Identity-H) holds any of the page's characters; no Type 3 drawings.
+        assert font["type"].startswith("CID"), font
+        assert font["encoding"] == "Identity-H", font
+    assert any("WenQuanYiMicroHei" in f["name"] for f in fonts)
 
 
 def test_default_folder_is_one_per_as_of_date(tmp_path):
@@ -108,7 +149,7 @@ def test_asset(serving, tmp_path, monkeypatch):
     metadata = result.get_asset_materialization_events()[0].materialization.metadata
     assert metadata["as_of"].value == "2023-06-30"
     assert metadata["pdf"].value == str(tmp_path / "reports" / "2023-06-30" / "report.pdf")
-    assert (metadata["targets"].value, metadata["targets_met"].value) == (5, 3)
+    assert (metadata["targets"].value, metadata["targets_met"].value) == (8, 4)
     assert metadata["revisions_this_period"].value == 1
     # Only the serving copy was read: the live warehouse was never created.
     assert not (tmp_path / "live" / "warehouse.duckdb").exists()

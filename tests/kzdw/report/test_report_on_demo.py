@@ -4,12 +4,14 @@ carry the district's published 2022 figures and the 2023 targets in Chinese."""
 
 import re
 import subprocess
+import zipfile
 from datetime import date
 
+import duckdb
 import fastexcel
 import pytest
 
-from kzdw.report.formatting import format_value
+from kzdw.report.data import load_report_data
 from tests.kzdw.report.browser import (
     cjk_font_families,
     dump_dom,
@@ -18,6 +20,8 @@ from tests.kzdw.report.browser import (
     screenshot,
     visible_text,
 )
+from tests.kzdw.report.fixture import format_kpi_value_sql
+from tests.kzdw.report.scorecard_text import scorecard_figures
 
 pytestmark = pytest.mark.slow
 
@@ -68,20 +72,89 @@ def test_chromium_shows_the_published_2022_figures(rendered):
 def test_every_headline_card_is_the_kpi_values_figure(demo_report, rendered):
     deployment, _ = demo_report
     dom, _ = rendered
+    data = load_report_data(deployment.serving)
     cards = re.findall(
-        r'data-kpi="(\w+)"><div class="name">[^<]*</div><div class="value">([^<]*)</div>', dom
+        r'data-kpi="(\w+)"><div class="name">[^<]*</div><div><span class="value">([^<]*)</span>',
+        dom,
     )
-    assert len(cards) >= 30
+    headline = [f.code for f in data.facts.values() if f.headline_rank is not None]
+    assert sorted(code for code, _ in cards) == sorted(headline)
     values = {
-        code: (value, unit)
-        for code, value, unit in _serving_query(
+        code: value
+        for code, value in _serving_query(
             deployment,
-            "select kpi_code, value, unit from marts.kpi_values "
+            "select kpi_code, value from marts.kpi_values "
             "where period_type = 'year' and period_start = date '2022-01-01'",
         )
     }
     for code, shown in cards:
-        assert shown == format_value(*values[code], code), code
+        assert shown == data.format(code, values[code]), code
+
+
+def test_the_scorecard_sentences_print_every_figure_as_the_python_formatter(demo_report):
+    deployment, _ = demo_report
+    data = load_report_data(deployment.serving)
+    assert data.scorecard
+    for row in data.scorecard:
+        figures = scorecard_figures(row["status_reason"])
+        assert {"value_to_date", "target"} <= set(figures), row["status_reason"]
+        for column, written in figures.items():
+            assert written == data.format(row["kpi_code"], row[column]), (row["kpi_code"], column)
+
+
+def test_the_scorecard_macro_writes_every_demo_value_as_the_python_formatter(demo_report):
+    deployment, _ = demo_report
+    data = load_report_data(deployment.serving)
+    expression = format_kpi_value_sql("v.value", "d.unit", "d.decimals", "d.unit_word")
+    con = duckdb.connect(str(deployment.serving), read_only=True)
+    try:
+        rows = con.execute(
+            f"select v.kpi_code, v.value, {expression} from marts.kpi_values as v "
+            "inner join seeds.kpi_definitions as d using (kpi_code)"
+        ).fetchall()
+    finally:
+        con.close()
+    assert {code for code, _, _ in rows} == set(data.facts)
+    for code, value, written in rows:
+        assert written == (None if value is None else data.format(code, value)), (code, value)
+
+
+def test_the_funnel_on_the_page_is_the_marts(demo_report, rendered):
+    deployment, _ = demo_report
+    dom, text = rendered
+    data = load_report_data(deployment.serving)
+    funnel = re.search(r'<section id="funnel">.*?</section>', dom, re.S).group(0)
+    for name, leads, stages in _cohorts(data):
+        assert name in text
+        if leads == 0:
+            continue
+        figure = next(f for f in re.findall(r"<figure>.*?</figure>", funnel, re.S) if name in f)
+        labels = re.findall(r'class="funnel-label">([^<]*)</text>', figure)
+        for r in stages:
+            count = data.format("projects_signed", r["projects_reached"])
+            assert f"{count}  " in labels[2 * (r["stage_order"] - 1) + 1], (name, r["stage"])
+
+
+def _cohorts(data):
+    from kzdw.report.html import funnel_cohorts
+
+    return funnel_cohorts(data)
+
+
+def test_no_internal_name_on_the_page_or_in_the_workbook(demo_report, rendered):
+    deployment, out = demo_report
+    _, text = rendered
+    data = load_report_data(deployment.serving)
+    with zipfile.ZipFile(out / "report.xlsx") as z:
+        cells = "\n".join(
+            re.sub(r"<[^>]+>", "\n", z.read(n).decode("utf-8"))
+            for n in z.namelist()
+            if n.startswith("xl/worksheets/") or n == "xl/sharedStrings.xml"
+        )
+    for where in (text, cells):
+        assert "marts." not in where and "seeds." not in where
+        for code in data.facts:
+            assert code not in where, code
 
 
 def test_the_2023_targets_of_the_article_in_chinese(demo_report, rendered):
@@ -97,13 +170,14 @@ def test_the_2023_targets_of_the_article_in_chinese(demo_report, rendered):
         )
     }
     assert set(ARTICLE_TARGETS) <= set(scorecard)
+    data = load_report_data(deployment.serving)
     for code, phrase in ARTICLE_TARGETS.items():
         unit, value, _, status = scorecard[code]
         item = re.search(rf'<li data-kpi="{code}">(.*?)</li>', dom, re.S)
         assert item, code
         said = visible_text(item.group(1))
         assert phrase in said, said
-        assert f"完成{format_value(value, unit, code)}" in said, said
+        assert f"完成{data.format(code, value)}" in said, said
         assert status in ("达标", "预警", "落后") and status in said
     counts = re.search(r"2023年设定年度目标(\d+)项", text)
     assert counts and int(counts.group(1)) == len(scorecard)
@@ -146,10 +220,18 @@ def test_pdf_prints_the_page_in_a_chinese_font(demo_report):
     assert "平均跑动次数" in text and "0.11次" in text
     assert "经营主体总量达到100425户" in text.replace("\n", "").replace(" ", "")
     assert "修订说明" in text
+    pages = [p for p in text.split("\f") if p.strip()]
+    for n, page in enumerate(pages, start=1):
+        assert f"第{n}页/共{len(pages)}页" in re.sub(r"\s+", "", page), n
+    fonts = subprocess.run(
+        ["pdffonts", str(pdf)], capture_output=True, text=True, check=True
+    ).stdout.splitlines()[2:]
+    assert fonts and all(" CID " in f and " yes " in f for f in fonts), fonts
 
 
 def test_workbook_has_the_demo_figures(demo_report):
-    _, out = demo_report
+    deployment, out = demo_report
+    facts = load_report_data(deployment.serving).facts
     book = fastexcel.read_excel(str(out / "report.xlsx"))
     assert {"政务服务", "经营主体", "招商项目", "事项目录", "目标进度", "修订说明"} <= set(
         book.sheet_names
@@ -159,8 +241,8 @@ def test_workbook_has_the_demo_figures(demo_report):
     assert row["经营主体总量（户）"] == 100425
     assert row["开始日期"].date() == date(2022, 1, 1)
     targets = book.load_sheet_by_name("目标进度").to_polars()
-    got = dict(zip(targets["指标代码"].to_list(), targets["全年目标"].to_list(), strict=True))
-    assert {k: got.get(k) for k in ARTICLE_TARGETS} == {
+    got = dict(zip(targets["指标名称"].to_list(), targets["全年目标"].to_list(), strict=True))
+    assert {k: got.get(facts[k].name) for k in ARTICLE_TARGETS} == {
         "projects_signed": 70,
         "contract_investment_signed": 400,
         "projects_started": 50,
