@@ -135,6 +135,8 @@ def cmd_sql(args, settings: Settings) -> int:
     Interactive, it is the CLI itself (its history, completion, dot commands); with -c or
     statements piped in, its output on a terminal is shown inert."""
     path = serving_or_refuse(settings)
+    # A damaged copy is refused in words here, before the CLI starts.
+    open_when_free(path, wait_seconds=10).close()
     cmd = sql_command(path, sql=args.sql, csv=args.csv, max_rows=args.max_rows)
     if args.sql is None and sys.stdin.isatty():
         os.execv(cmd[0], cmd)

@@ -59,7 +59,7 @@ def _serving_query(deployment, sql, params=None):
 
 def test_chromium_shows_the_published_2022_figures(rendered):
     _, text = rendered
-    assert "一、2022年主要指标" in text
+    assert "一、主要指标（2022年及2023年1—6月）" in text
     assert "平均跑动次数 0.11次" in text
     assert "经营主体总量 100425户" in text
     assert "经营主体净增长率 6.3%" in text
