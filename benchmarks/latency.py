@@ -6,7 +6,7 @@ warehouse that already holds millions of cases, until the serving copy's KPI tab
 1. Builds the base deployment once (kept in --work, default /tmp/kzdw-latency; --rebuild to
    start over): the demo landing set plus one file of --base-rows permit cases, loaded and
    built by `kzdw run` with KZDW_AS_OF=2023-06-30.
-2. Starts `kzdw dev` (`dagster dev`: daemon, landing sensors, automation) on that deployment's
+2. Starts `kzdw dev` (`dg dev`: daemon, landing sensors, automation) on that deployment's
    Dagster home, so the daemon knows what is already built.
 3. For each repeat, writes a file of --rows new cases, all submitted in June 2023, under a
    `.part` name and renames it into landing/permit_cases/: that rename is the drop. Then opens

@@ -174,7 +174,7 @@ class Settings:
         return Settings.from_env(env, KZDW_WAREHOUSE=warehouse)
 
     def to_env(self) -> dict[str, str]:
-        """The settings as the environment of a process kzdw starts (dagster dev, dbt)."""
+        """The settings as the environment of a process kzdw starts (dg dev, dbt)."""
         env = {
             "KZDW_LANDING_DIR": str(self.landing_dir),
             "KZDW_WAREHOUSE": str(self.warehouse),

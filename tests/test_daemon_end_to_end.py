@@ -1,4 +1,4 @@
-"""Under the real Dagster daemon (`kzdw dev`, i.e. `dagster dev`, on a temporary DAGSTER_HOME,
+"""Under the real Dagster daemon (`kzdw dev`, i.e. `dg dev`, on a temporary DAGSTER_HOME,
 after a first build by `kzdw run` on the same home): files dropped into the landing folder
 become KPI values in the serving copy with nobody pressing a button; an analyst's connection
 held on the serving copy survives the loads; fifty files dropped at once are all loaded and no
@@ -90,7 +90,7 @@ class Daemon:
                         if record.is_dagster_event and record.dagster_event.is_failure:
                             lines.append(f"  {record.dagster_event.message}")
         tail = self.log.read_text(encoding="utf-8", errors="replace")[-3000:]
-        return "\n".join(lines) + "\n--- dagster dev ---\n" + tail
+        return "\n".join(lines) + "\n--- dg dev ---\n" + tail
 
 
 def _serving_kpis(path: Path) -> dict | None:
@@ -135,7 +135,7 @@ def _wait_until_serving_matches(daemon: Daemon, expected: dict) -> float:
     started = time.monotonic()
     while time.monotonic() - started < SETTLE_SECONDS:
         if daemon.proc.poll() is not None:
-            pytest.fail(f"dagster dev exited\n{daemon.explain()}")
+            pytest.fail(f"dg dev exited\n{daemon.explain()}")
         if _matches(_serving_kpis(daemon.deployment.serving), expected) and _idle(daemon):
             return time.monotonic() - started
         time.sleep(1)

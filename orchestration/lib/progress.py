@@ -1,6 +1,6 @@
 """Progress lines for a person watching a run: which file, which step.
 
-`kzdw run` attaches a handler to this logger; under `dagster dev` the run's own logs say the
+`kzdw run` attaches a handler to this logger; under `dg dev` the run's own logs say the
 same, so nothing is attached there.
 """
 
