@@ -22,7 +22,9 @@ from __future__ import annotations
 
 import os
 import secrets
+import shutil
 import stat
+import sys
 from collections.abc import Mapping
 from dataclasses import dataclass, replace
 from datetime import date
@@ -32,6 +34,13 @@ from pathlib import Path
 # installed wheel alike). Read only.
 CODE_ROOT = Path(__file__).resolve().parents[1]
 DBT_PROJECT_DIR = CODE_ROOT / "dbt_project"
+
+
+def installed_command(name: str) -> str:
+    """A command installed beside this interpreter (dbt, dg, the DuckDB CLI), so that kzdw
+    works without an activated environment; the bare name, found on PATH, otherwise."""
+    return shutil.which(name, path=str(Path(sys.executable).parent)) or name
+
 
 # The contract's defaults (contracts/SOURCES.md, contracts/KPIS.md).
 DEFAULT_LANDING_DIR = "data/landing"

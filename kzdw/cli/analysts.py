@@ -16,7 +16,6 @@ import argparse
 import functools
 import http.server
 import os
-import shutil
 import socket
 import subprocess
 import sys
@@ -31,7 +30,7 @@ from kzdw.cli.common import (
     serving_or_refuse,
     writable_folder,
 )
-from kzdw.settings import DBT_PROJECT_DIR, Settings
+from kzdw.settings import DBT_PROJECT_DIR, Settings, installed_command
 from kzdw.terminal import inert
 from sources.warehouse import open_when_free
 
@@ -102,18 +101,12 @@ def cmd_kpis(args: argparse.Namespace, settings: Settings) -> int:
 DEFAULT_MAX_ROWS = 40
 
 
-def duckdb_cli() -> str:
-    """The DuckDB CLI installed beside this interpreter (the `duckdb-cli` package, 1.x: it
-    reads the serving copy, which is written in the v1.5 storage format)."""
-    return shutil.which("duckdb", path=str(Path(sys.executable).parent)) or "duckdb"
-
-
 def sql_command(path: Path, *, sql: str | None, csv: bool, max_rows: int) -> list[str]:
     """The DuckDB CLI, read only on the serving copy, with file access switched off and the
     setting locked: a session can query the copy and nothing else, so it cannot attach the
     live warehouse (nor read any other file)."""
     cmd = [
-        duckdb_cli(),
+        installed_command("duckdb"),
         "-readonly",
         "-cmd",
         f".maxrows {max_rows}",
@@ -154,16 +147,11 @@ def cmd_sql(args, settings: Settings) -> int:
     return proc.returncode
 
 
-def dbt_executable() -> str:
-    """The dbt installed beside this interpreter, so that no activated venv is needed."""
-    return shutil.which("dbt", path=str(Path(sys.executable).parent)) or "dbt"
-
-
 def generate_docs(settings: Settings, target: Path) -> subprocess.CompletedProcess:
     """`dbt docs generate` from the serving copy, read only, into `target`."""
     target.mkdir(parents=True, exist_ok=True)
     cmd = [
-        dbt_executable(),
+        installed_command("dbt"),
         "docs",
         "generate",
         "--project-dir",

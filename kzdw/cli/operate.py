@@ -27,7 +27,7 @@ from kzdw.cli.common import (
     writable_folder,
 )
 from kzdw.files import pid_alive
-from kzdw.settings import CODE_ROOT, Settings
+from kzdw.settings import CODE_ROOT, Settings, installed_command
 from kzdw.terminal import inert
 from sources.warehouse import (
     PiiKeyMismatch,
@@ -361,9 +361,8 @@ def cmd_dev(args: argparse.Namespace, settings: Settings) -> int:
     free_port(args.port).close()
     ensure_dagster_home(settings.dagster_home)
     ensure_manifest()
-    dg = Path(sys.executable).parent / "dg"
     cmd = [
-        str(dg),
+        installed_command("dg"),
         "dev",
         "--target-path",
         str(CODE_ROOT),

@@ -14,7 +14,6 @@ import fcntl
 import os
 import shutil
 import subprocess
-import sys
 import uuid
 from collections.abc import Iterator
 from functools import cached_property
@@ -24,14 +23,13 @@ from pathlib import Path
 from dagster_dbt import DbtCliResource, DbtProject
 from packaging import version
 
-from kzdw.settings import DBT_PROJECT_DIR, Settings
+from kzdw.settings import DBT_PROJECT_DIR, Settings, installed_command
 
 dbt_project = DbtProject(project_dir=DBT_PROJECT_DIR, profiles_dir=DBT_PROJECT_DIR)
 MANIFEST = dbt_project.manifest_path
 PARTIAL_PARSE = "partial_parse.msgpack"
 
-# The dbt installed beside this interpreter, so that a run works without an activated venv.
-DBT_EXECUTABLE = shutil.which("dbt", path=str(Path(sys.executable).parent)) or "dbt"
+DBT_EXECUTABLE = installed_command("dbt")
 
 
 class ManifestMissing(RuntimeError):
