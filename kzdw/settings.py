@@ -12,6 +12,8 @@ else) gives a complete deployment, and two deployments in two folders never touc
     <dir>/<name>.pii.key                the personal-data key, made on first use (KZDW_PII_KEY)
     <dir>/dagster_home/                 DAGSTER_HOME, when it is not set
     <dir>/dbt/<name>/, <dir>/logs/      dbt's saved parse, artifacts and logs; kzdw run's logs
+    <dir>/<name>.tmp/                   KZDW_DUCKDB_TEMP_DIR: where DuckDB spills what exceeds
+                                        KZDW_DUCKDB_MEMORY_LIMIT (see duckdb_config)
 
 The checkout (or an installed package) is code and is never written to. Relative paths are
 taken from the working directory of the process that reads them; `kzdw` hands absolute paths
@@ -21,6 +23,7 @@ to every process it starts.
 from __future__ import annotations
 
 import os
+import re
 import secrets
 import shutil
 import stat
@@ -60,8 +63,18 @@ VARIABLES: dict[str, str] = {
     "KZDW_QUARANTINE_DIR": "where set-aside files go, beside <file>.reason.txt",
     "KZDW_REPORTS_DIR": "where the leadership report goes, one folder per as-of date",
     "KZDW_PII_KEY": "key of the hash that replaces personal data; empty: the key file",
+    "KZDW_DUCKDB_MEMORY_LIMIT": "DuckDB's memory_limit for every connection that writes the "
+    "warehouse (e.g. 8GiB); empty: 40% of this machine's memory",
+    "KZDW_DUCKDB_THREADS": "DuckDB's threads; empty: one per CPU",
+    "KZDW_DUCKDB_TEMP_DIR": "where DuckDB spills intermediate results beyond the memory limit",
     "DAGSTER_HOME": "the Dagster instance (runs, schedules, sensors)",
 }
+
+# DuckDB's own default memory limit is 80% of the machine's memory, for DuckDB alone. A build
+# here also holds a load's Polars frames and runs dbt and the orchestrator beside it, so the
+# warehouse's connections take less and spill to the temporary folder beyond it.
+DEFAULT_MEMORY_SHARE = 0.4
+_SIZE = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(B|KB|MB|GB|TB|KIB|MIB|GIB|TIB)?\s*$", re.IGNORECASE)
 
 
 class SettingsError(ValueError):
@@ -84,6 +97,10 @@ class Settings:
     dagster_home: Path
     # The key given in KZDW_PII_KEY; None means the key file beside the warehouse.
     pii_key_value: str | None = None
+    # DuckDB's resources for the warehouse's connections (kzdw's and dbt's).
+    duckdb_memory_limit: str = ""
+    duckdb_threads: int = 0
+    duckdb_temp_dir: Path | None = None
 
     @classmethod
     def from_env(
@@ -113,6 +130,9 @@ class Settings:
             reports_dir=path("KZDW_REPORTS_DIR", home / "reports"),
             dagster_home=path("DAGSTER_HOME", home / "dagster_home"),
             pii_key_value=(env.get("KZDW_PII_KEY") or "").strip() or None,
+            duckdb_memory_limit=_memory_limit(env.get("KZDW_DUCKDB_MEMORY_LIMIT") or ""),
+            duckdb_threads=_threads(env.get("KZDW_DUCKDB_THREADS") or ""),
+            duckdb_temp_dir=path("KZDW_DUCKDB_TEMP_DIR", home / f"{warehouse.name}.tmp"),
         )
         settings.check()
         return settings
@@ -178,7 +198,7 @@ class Settings:
         serving copy and the reports derived again beside the new one (the Dagster instance
         stays the deployment's: the replay's run shows with the others)."""
         env = self.to_env()
-        for name in ("KZDW_SERVING", "KZDW_REPORTS_DIR"):
+        for name in ("KZDW_SERVING", "KZDW_REPORTS_DIR", "KZDW_DUCKDB_TEMP_DIR"):
             env.pop(name)
         return Settings.from_env(env, KZDW_WAREHOUSE=warehouse)
 
@@ -192,11 +212,24 @@ class Settings:
             "KZDW_ARCHIVE_DIR": str(self.archive_dir),
             "KZDW_QUARANTINE_DIR": str(self.quarantine_dir),
             "KZDW_REPORTS_DIR": str(self.reports_dir),
+            "KZDW_DUCKDB_MEMORY_LIMIT": self.duckdb_memory_limit,
+            "KZDW_DUCKDB_THREADS": str(self.duckdb_threads),
+            "KZDW_DUCKDB_TEMP_DIR": str(self.duckdb_temp_dir),
             "DAGSTER_HOME": str(self.dagster_home),
         }
         if self.pii_key_value is not None:
             env["KZDW_PII_KEY"] = self.pii_key_value
         return env
+
+    def duckdb_config(self) -> dict[str, str | int]:
+        """DuckDB's configuration for a connection that writes the warehouse or reads it at
+        scale: a memory limit it spills beyond (into the temporary folder) instead of failing,
+        and its threads. dbt's profile reads the same values from `dbt_env`."""
+        return {
+            "memory_limit": self.duckdb_memory_limit,
+            "threads": self.duckdb_threads,
+            "temp_directory": str(self.duckdb_temp_dir),
+        }
 
     def dbt_env(self) -> dict[str, str]:
         """The environment of a dbt invocation for this deployment: profiles.yml and
@@ -288,6 +321,34 @@ def _absolute(path: Path, base: Path) -> Path:
 
 def _inside(path: Path, folder: Path) -> bool:
     return folder in path.parents
+
+
+def _memory_limit(text: str) -> str:
+    """DuckDB's memory_limit: the given size (a number of bytes or with a unit, e.g. 8GiB), or
+    DEFAULT_MEMORY_SHARE of this machine's memory."""
+    text = text.strip()
+    if not text:
+        total = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
+        return f"{int(total * DEFAULT_MEMORY_SHARE) // 2**20}MiB"
+    match = _SIZE.match(text)
+    if not match or float(match.group(1)) <= 0:
+        raise SettingsError(
+            f"KZDW_DUCKDB_MEMORY_LIMIT is {text!r}, not a size: give it like 8GiB or 12000MB, "
+            "or leave it empty for 40% of this machine's memory"
+        )
+    return f"{match.group(1)}{(match.group(2) or 'B').upper().replace('I', 'i')}"
+
+
+def _threads(text: str) -> int:
+    text = text.strip()
+    if not text:
+        return os.cpu_count() or 1
+    if not text.isdigit() or int(text) < 1:
+        raise SettingsError(
+            f"KZDW_DUCKDB_THREADS is {text!r}: give a whole number of threads, 1 or more, or "
+            "leave it empty for one per CPU"
+        )
+    return int(text)
 
 
 def _as_of(text: str) -> date | None:

@@ -6,6 +6,7 @@ import hashlib
 import hmac
 import re
 import time
+from collections.abc import Mapping
 from pathlib import Path
 
 import duckdb
@@ -74,16 +75,19 @@ create table if not exists audit.deployment (
 """
 
 
-def open_warehouse(path: Path, read_only: bool = False) -> duckdb.DuckDBPyConnection:
+def open_warehouse(
+    path: Path, read_only: bool = False, config: Mapping[str, str | int] | None = None
+) -> duckdb.DuckDBPyConnection:
     """A connection to the warehouse file, or WarehouseUnreadable saying what is wrong with
-    the file (corrupt, written by a newer DuckDB, in use) instead of DuckDB's own error."""
+    the file (corrupt, written by a newer DuckDB, in use) instead of DuckDB's own error.
+    `config`: DuckDB settings (the deployment's `Settings.duckdb_config()`)."""
     path = Path(path)
     if read_only and not path.exists():
         raise WarehouseUnreadable(
             f"仓库文件 {path} 不存在。 / no warehouse at {path}: run `kzdw run` to build it"
         )
     try:
-        con = duckdb.connect(str(path), read_only=read_only)
+        con = duckdb.connect(str(path), read_only=read_only, config=dict(config or {}))
     except duckdb.Error as exc:
         raise _unreadable(path, exc) from None
     # No progress bar: DuckDB draws it on the terminal of whatever process holds the

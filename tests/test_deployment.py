@@ -6,6 +6,7 @@ a read-only view of the checkout, as from an installed package in a read-only pl
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import stat
 import subprocess
@@ -104,6 +105,8 @@ def test_kzdw_settings_shows_every_location_beside_the_warehouse(deployment):
     parts = [line.split(None, 1) for line in run.output.splitlines()]
     shown = {p[0]: p[1] if len(p) > 1 else "" for p in parts}
     root = deployment.root
+    meminfo = Path("/proc/meminfo").read_text()
+    memory_kib = int(re.search(r"^MemTotal:\s+(\d+) kB", meminfo, re.M).group(1))
     assert shown == {
         "KZDW_LANDING_DIR": str(root / "landing"),
         "KZDW_WAREHOUSE": str(root / "warehouse.duckdb"),
@@ -113,5 +116,8 @@ def test_kzdw_settings_shows_every_location_beside_the_warehouse(deployment):
         "KZDW_QUARANTINE_DIR": str(root / "quarantine"),
         "KZDW_REPORTS_DIR": str(root / "reports"),
         "KZDW_PII_KEY": f"(key file {root / 'warehouse.pii.key'})",
+        "KZDW_DUCKDB_MEMORY_LIMIT": f"{memory_kib * 2 // 5 // 1024}MiB",
+        "KZDW_DUCKDB_THREADS": str(os.cpu_count()),
+        "KZDW_DUCKDB_TEMP_DIR": str(root / "warehouse.duckdb.tmp"),
         "DAGSTER_HOME": str(root / "dagster_home"),
     }

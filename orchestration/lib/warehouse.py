@@ -25,6 +25,9 @@ FIELDS = {
     "archive_dir": "KZDW_ARCHIVE_DIR",
     "quarantine_dir": "KZDW_QUARANTINE_DIR",
     "reports_dir": "KZDW_REPORTS_DIR",
+    "duckdb_memory_limit": "KZDW_DUCKDB_MEMORY_LIMIT",
+    "duckdb_threads": "KZDW_DUCKDB_THREADS",
+    "duckdb_temp_dir": "KZDW_DUCKDB_TEMP_DIR",
 }
 
 
@@ -43,6 +46,9 @@ class WarehouseResource(dg.ConfigurableResource):
     archive_dir: str | None = None
     quarantine_dir: str | None = None
     reports_dir: str | None = None
+    duckdb_memory_limit: str | None = None
+    duckdb_threads: str | None = None
+    duckdb_temp_dir: str | None = None
 
     _settings: Settings | None = PrivateAttr(default=None)
 
@@ -63,6 +69,9 @@ class WarehouseResource(dg.ConfigurableResource):
 
     def connect(self, read_only: bool = False) -> duckdb.DuckDBPyConnection:
         try:
-            return open_warehouse(self.settings.warehouse, read_only=read_only)
+            settings = self.settings
+            return open_warehouse(
+                settings.warehouse, read_only=read_only, config=settings.duckdb_config()
+            )
         except WarehouseUnreadable as exc:
             raise dg.Failure(str(exc)) from exc
