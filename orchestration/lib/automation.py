@@ -1,9 +1,12 @@
 """Declarative automation: what follows a file's load without anybody pressing a button.
 
-The landing sensors materialise only `raw/<source>`. Every asset downstream of it (dbt seeds,
-staging, marts, KPIs, the serving copy, the report) carries `after_upstream_updates()`, and
-`kzdw_automation_sensor` evaluates those conditions and requests the runs: a new raw batch
-becomes a dbt build of what depends on it, then a new serving copy.
+A landing sensor's run builds `raw/<source>` and everything between it and the serving copy.
+Every asset downstream of a raw table (dbt seeds, staging, marts, KPIs, the serving copy, the
+report) carries `after_upstream_updates()`, and `kzdw_automation_sensor` evaluates those
+conditions and requests the runs: the report after a new serving copy, and a build of
+whatever a run updated without building what follows it (a raw load of `kzdw run`'s own, an
+asset materialised by hand). An asset that a run built after its inputs is not requested
+again: Dagster's `eager` resets on the asset's own update.
 """
 
 import dagster as dg

@@ -8,6 +8,13 @@ Names ending in .part, .tmp or .crdownload are never read, so a writer that may 
 longer mid-file writes under such a name and renames. The cursor holds what the last tick saw
 and which versions of which files runs were requested for, each file by its name's bytes (as
 hex), and the run it requests loads exactly those versions (`LoadConfig`).
+
+The run carries the file all the way to the analysts: the raw asset and every asset between it
+and the serving copy (the models that read it, their tests and checks, the KPI table, the
+copy), one run instead of a load followed by an automation run, so a dropped file reaches the
+serving copy after one run start. Declarative automation sees those assets updated after
+their inputs and requests nothing more of them; it still starts what follows the copy (the
+report) and every build that no file started.
 """
 
 import hashlib
@@ -23,6 +30,15 @@ from sources.landing import SETTLE_SECONDS, scan
 
 # Seconds between ticks (the Dagster daemon's sensor loop runs every 5 s at most).
 SENSOR_INTERVAL_SECONDS = 5
+
+SERVING = dg.AssetKey(["serving", "warehouse"])
+
+
+def carried(source: Source) -> dg.AssetSelection:
+    """What a landing run builds: the source's raw asset, and what lies between it and the
+    serving copy (the copy included)."""
+    raw = dg.AssetSelection.assets(dg.AssetKey(["raw", source.name]))
+    return raw.downstream() & dg.AssetSelection.assets(SERVING).upstream()
 
 
 def sensor_name(source: Source) -> str:
@@ -55,10 +71,10 @@ def build_landing_sensor(source: Source) -> dg.SensorDefinition:
         name=sensor_name(source),
         description=f"Watches the landing folder's {source.name}/ and requests a load of "
         f"raw.{source.name} when files there have stopped changing (same size and time on two "
-        f"ticks, or untouched for {SETTLE_SECONDS} s when first seen). What depends on it "
-        "(models, KPIs, checks, the serving copy) follows through declarative automation "
-        "(kzdw_automation_sensor).",
-        asset_selection=[raw_key],
+        f"ticks, or untouched for {SETTLE_SECONDS} s when first seen). The same run builds "
+        "what depends on it up to the serving copy (models, KPIs, checks, the copy); the "
+        "report follows the new copy through declarative automation (kzdw_automation_sensor).",
+        asset_selection=carried(source),
         minimum_interval_seconds=SENSOR_INTERVAL_SECONDS,
         default_status=dg.DefaultSensorStatus.RUNNING,
     )
@@ -74,7 +90,6 @@ def build_landing_sensor(source: Source) -> dg.SensorDefinition:
         files = [by_key[key] for key in ready]
         return dg.RunRequest(
             run_key=f"{source.name}:{digest[:16]}",
-            asset_selection=[raw_key],
             run_config={
                 "ops": {raw_key.to_python_identifier(): {"config": {"files": file_versions(files)}}}
             },

@@ -71,3 +71,34 @@ def test_the_serving_copy_and_the_report_depend_on_what_they_read(defs):
     assert set(graph.get(REPORT).parent_keys) == {SERVING} | {
         dg.AssetKey(list(t)) for t in TABLES_READ
     }
+
+
+@pytest.mark.parametrize("source", ["permit_cases", "market_entities"])
+def test_after_a_landing_run_automation_requests_the_report_and_nothing_it_built(defs, source):
+    from orchestration.lib.landing_sensor import carried
+    from sources.contracts import SOURCES
+
+    graph = defs.resolve_asset_graph()
+    raw = dg.AssetKey(["raw", source])
+    selected = carried(SOURCES[source]).resolve(graph)
+    # The run carries the raw table, the models that read it, the KPI table and the copy; not
+    # the other sources' raw tables or models, nor the report.
+    assert {raw, SERVING, dg.AssetKey(["marts", "kpi_values"])} <= selected
+    assert REPORT not in selected
+    assert dg.AssetKey(["raw", "service_items"]) not in selected
+    assert dg.AssetKey(["staging", "stg_service_items__items"]) not in selected
+
+    instance = dg.DagsterInstance.ephemeral()
+    for key in graph.toposorted_asset_keys:
+        if graph.get(key).is_materializable:
+            instance.report_runless_asset_event(dg.AssetMaterialization(asset_key=key))
+    first = dg.evaluate_automation_conditions(defs=defs, instance=instance)
+    assert first.total_requested == 0
+    # The landing run: each selected asset once, inputs before what reads them, as a run
+    # materialises them.
+    for key in graph.toposorted_asset_keys:
+        if key in selected:
+            instance.report_runless_asset_event(dg.AssetMaterialization(asset_key=key))
+    after = dg.evaluate_automation_conditions(defs=defs, instance=instance, cursor=first.cursor)
+    requested = {key for key in graph.get_all_asset_keys() if after.get_num_requested(key)}
+    assert requested == {REPORT}
