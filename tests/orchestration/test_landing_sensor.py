@@ -5,7 +5,7 @@ import os
 
 import dagster as dg
 
-from orchestration.lib.landing_sensor import build_landing_sensor, ready_files
+from orchestration.lib.landing_sensor import build_landing_sensor, carried, ready_files
 from orchestration.lib.warehouse import WarehouseResource
 from sources.contracts import SERVICE_ITEMS
 
@@ -60,7 +60,9 @@ def test_sensor_evaluates_against_the_landing_folder(tmp_path):
     first = dg.build_sensor_context(resources={"warehouse": warehouse})
     request = sensor(first)
     assert isinstance(request, dg.RunRequest)
-    assert request.asset_selection == [dg.AssetKey(["raw", "service_items"])]
+    # The run builds the sensor's target: the raw table and what lies up to the serving copy.
+    assert request.asset_selection is None
+    assert sensor.asset_selection == carried(SERVICE_ITEMS)
     assert request.tags["kzdw/files"] == "1"  # items.csv; items_new.csv waits for a 2nd look
     # The run loads exactly the file version the sensor saw settle.
     [version] = request.run_config["ops"]["raw__service_items"]["config"]["files"]
