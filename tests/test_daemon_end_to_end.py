@@ -25,6 +25,7 @@ import pytest
 from tests.conftest import Deployment
 from tests.handmade import make_landing
 from tests.oracle import compute_kpis, read_landing
+from tests.sources.test_serving import assert_same_database
 from tests.test_end_to_end import _assert_same_kpis
 
 pytestmark = pytest.mark.slow
@@ -85,6 +86,18 @@ class Daemon:
                 run_id, of_type=dg.DagsterEventType.ASSET_MATERIALIZATION
             ).records
             return {r.event_log_entry.dagster_event.asset_key for r in records}
+
+    def serving_publish(self, run_id: str) -> dict:
+        """The metadata of the serving copy's materialisation in a run."""
+        with self.instance() as instance:
+            records = instance.get_records_for_run(
+                run_id, of_type=dg.DagsterEventType.ASSET_MATERIALIZATION
+            ).records
+            for r in records:
+                m = r.event_log_entry.dagster_event.event_specific_data.materialization
+                if m.asset_key == dg.AssetKey(["serving", "warehouse"]):
+                    return {k: v.value for k, v in m.metadata.items()}
+        raise AssertionError(f"run {run_id} published no serving copy")
 
     def explain(self) -> str:
         """What the runs did, for a failure message."""
@@ -247,6 +260,19 @@ def test_a_dropped_file_becomes_kpis_in_the_serving_copy(daemon):
         dg.AssetKey(["serving", "warehouse"]),
     } <= landing
     assert by_sensor["kzdw_automation_sensor"] == {dg.AssetKey(["reports", "leadership"])}
+    # The landing run brought the previous serving copy up to date: it holds exactly what the
+    # warehouse holds, table by table, view by view.
+    [landing_run] = [
+        r
+        for r in new_runs
+        if r.tags.get("dagster/sensor_name") == "permit_cases_file_landed_sensor"
+    ]
+    assert daemon.serving_publish(landing_run.run_id)["published"] == "refreshed"
+    live = duckdb.connect(str(daemon.deployment.warehouse), read_only=True)
+    try:
+        assert_same_database(live, daemon.deployment.serving)
+    finally:
+        live.close()
     assert [r for r in new_runs if r.status != dg.DagsterRunStatus.SUCCESS] == []
     # The file left the landing folder for the archive.
     assert [p for p in daemon.deployment.landing.rglob("*") if p.is_file()] == []

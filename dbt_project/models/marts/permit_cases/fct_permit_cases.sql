@@ -146,6 +146,8 @@ final as (
         _load_id,
         _file_name,
         _row_number,
+        -- Which build wrote the row: the serving copy replaces only the rows stamped since.
+        {{ local_run_started_at() }} as _built_at,
     from with_deadline
 
 )
