@@ -1,9 +1,11 @@
 """Asset factory for the raw layer: one asset per source, loading its pending landing files."""
 
+import threading
 from importlib import import_module
 
 import dagster as dg
 
+from expectations.runner import warm_up
 from kzdw.settings import SettingsError
 from orchestration.lib.progress import progress_log
 from orchestration.lib.text import literal
@@ -30,6 +32,13 @@ class LoadConfig(dg.Config):
     it saw settle, so a file still being written when the run starts is never loaded half."""
 
     files: list[LandingFileVersion] | None = None
+
+
+def _has_entries(folder) -> bool:
+    try:
+        return any(True for _ in folder.iterdir())
+    except OSError:
+        return False
 
 
 def file_versions(files: list[LandingFile]) -> list[dict]:
@@ -195,6 +204,11 @@ def build_raw_asset(source: Source) -> dg.AssetsDefinition:
         versions = (
             None if config.files is None else [FileVersion(**v.model_dump()) for v in config.files]
         )
+        if config.files or (
+            config.files is None and _has_entries(settings.landing_dir / source.name)
+        ):
+            # The batch's suite needs Great Expectations (≈3 s of imports): while files load.
+            threading.Thread(target=warm_up, name="gx-warm-up", daemon=True).start()
         try:
             ingested = ingest(
                 warehouse.connect,
