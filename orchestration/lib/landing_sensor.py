@@ -2,8 +2,10 @@
 
 A file still being written is not picked up half-way: a file is ready when nothing has
 written to it for SETTLE_SECONDS, that is when its size and modification time are the same on
-two ticks in a row, or, on the tick that first sees it, when it was last modified at least
-SETTLE_SECONDS before (a file that was complete before it was moved in is taken at once).
+two looks in a row, or, on the look that first sees it, when it was last modified at least
+SETTLE_SECONDS before (a file that was complete before it was moved in is taken at once). A
+tick that sees a file too young looks again once the file could have settled (at most
+SETTLE_SECONDS later), so a new file is taken on the tick that first sees it.
 Names ending in .part, .tmp or .crdownload are never read, so a writer that may pause for
 longer mid-file writes under such a name and renames. The cursor holds what the last tick saw
 and which versions of which files runs were requested for, each file by its name's bytes (as
@@ -64,6 +66,17 @@ def ready_files(
     return ready, json.dumps({"seen": now, "sent": sent}, sort_keys=True)
 
 
+def _settling_wait(cursor: str, ready: list[str], now: dict[str, list[int]]) -> float:
+    """Seconds until every file that is neither ready nor requested has gone SETTLE_SECONDS
+    without a change (0 when there is none)."""
+    sent = json.loads(cursor)["sent"]
+    waiting = [sig for n, sig in now.items() if n not in ready and sent.get(n) != sig]
+    if not waiting:
+        return 0.0
+    youngest = max(sig[1] for sig in waiting) / 1e9
+    return min(float(SETTLE_SECONDS), max(0.0, youngest + SETTLE_SECONDS - time.time())) or 0.1
+
+
 def build_landing_sensor(source: Source) -> dg.SensorDefinition:
     raw_key = dg.AssetKey(["raw", source.name])
 
@@ -71,18 +84,35 @@ def build_landing_sensor(source: Source) -> dg.SensorDefinition:
         name=sensor_name(source),
         description=f"Watches the landing folder's {source.name}/ and requests a load of "
         f"raw.{source.name} when files there have stopped changing (same size and time on two "
-        f"ticks, or untouched for {SETTLE_SECONDS} s when first seen). The same run builds "
-        "what depends on it up to the serving copy (models, KPIs, checks, the copy); the "
+        f"looks up to {SETTLE_SECONDS} s apart, or untouched for {SETTLE_SECONDS} s when first "
+        "seen). The same run builds what depends on it up to the serving copy (models, KPIs, "
+        "checks, the copy); the "
         "report follows the new copy through declarative automation (kzdw_automation_sensor).",
         asset_selection=carried(source),
         minimum_interval_seconds=SENSOR_INTERVAL_SECONDS,
         default_status=dg.DefaultSensorStatus.RUNNING,
     )
     def _sensor(context: dg.SensorEvaluationContext, warehouse: WarehouseResource):
-        listing = scan(warehouse.settings.landing_dir, source)
-        by_key = {f.key: f for f in listing.files}
-        now = {key: [f.size, f.mtime_ns] for key, f in by_key.items()}
+        def look() -> tuple[dict, dict]:
+            listing = scan(warehouse.settings.landing_dir, source)
+            by_key = {f.key: f for f in listing.files}
+            return by_key, {key: [f.size, f.mtime_ns] for key, f in by_key.items()}
+
+        by_key, now = look()
         ready, cursor = ready_files(context.cursor, now)
+        wait = _settling_wait(cursor, ready, now)
+        if wait:
+            # A file that has just arrived: look again once it could have settled, in this
+            # tick, instead of waiting for the next (the daemon ticks every 5 s at most).
+            time.sleep(wait)
+            first_look, first_ready = by_key, ready
+            by_key, now = look()
+            more, cursor = ready_files(cursor, now)
+            # Files ready on the first look are taken as they were then (a file replaced
+            # since is a new version, for a later tick).
+            ready = sorted(set(first_ready) | set(more))
+            by_key = {**by_key, **{key: first_look[key] for key in first_ready}}
+            now = {key: [f.size, f.mtime_ns] for key, f in by_key.items()}
         context.update_cursor(cursor)
         if not ready:
             return dg.SkipReason(f"no file in {source.name}/ ready to load")
