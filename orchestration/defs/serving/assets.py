@@ -5,6 +5,7 @@ import os
 import time
 
 import dagster as dg
+import duckdb
 
 from kzdw.files import partial_path, remove_stale_partials
 from orchestration.defs.dbt import assets as dbt_models
@@ -12,6 +13,7 @@ from orchestration.lib.automation import after_upstream_updates
 from orchestration.lib.dbt import manifest_path
 from orchestration.lib.progress import progress_log
 from orchestration.lib.warehouse import WAREHOUSE_POOL, WarehouseResource
+from sources.compaction import COMPACT_FREE_SHARE, blocks, compact
 from sources.serving import BUILT_AT, MAX_FREE_SHARE, NotRefreshable, refresh_copy
 from sources.warehouse import SERVING_STORAGE_VERSION, NotCopyable, publish_copy
 
@@ -39,6 +41,33 @@ def _incremental_models() -> dict[tuple[str, str], str]:
     return found
 
 
+def _compact_when_creeping(warehouse: WarehouseResource) -> tuple | None:
+    """The daily rebuild and `kzdw run` also give the live file's free blocks back, once the
+    copy is published (a failure here leaves the warehouse as it was and the copy in place)."""
+    settings = warehouse.settings
+    con = warehouse.connect()
+    try:
+        before = blocks(con)
+        if before.free_share <= COMPACT_FREE_SHARE:
+            return None
+        remove_stale_partials(settings.warehouse)
+        compact(con, settings.warehouse, partial_path(settings.warehouse))
+    except (OSError, RuntimeError, duckdb.Error) as exc:
+        progress_log.warning("the warehouse was not compacted: %s", exc)
+        return None
+    finally:
+        con.close()
+    after = settings.warehouse.stat().st_size
+    progress_log.info(
+        "compacted the warehouse %s: %.0f MiB with %.0f%% free, now %.0f MiB",
+        settings.warehouse,
+        before.total * before.block_size / 2**20,
+        100 * before.free_share,
+        after / 2**20,
+    )
+    return before, after
+
+
 @dg.asset(
     key=["serving", "warehouse"],
     group_name="serving",
@@ -51,11 +80,12 @@ def _incremental_models() -> dict[tuple[str, str], str]:
     "storage format (so DuckDB 1.x clients, the DuckDB CLI and BI drivers read it), taken "
     "after a build whose blocking checks passed, written beside the old copy and renamed over "
     "it in one step. `kzdw run` and the daily rebuild write it whole (compact: no free "
-    "blocks); a landing run brings the previous copy up to date, rewriting only the rows and "
-    "tables that changed, and falls back to a whole copy when that would leave more than "
-    f"{MAX_FREE_SHARE:.0%} of it free. An analyst's open connection keeps reading the copy it "
-    "opened; a new connection sees the new one; a failed build never reaches this asset, so "
-    "the previous copy stays.",
+    "blocks), and compact the live warehouse file when more than "
+    f"{COMPACT_FREE_SHARE:.0%} of it is free; a landing run brings the previous copy up to "
+    "date, rewriting only the rows and tables that changed, and falls back to a whole copy "
+    f"when that would leave more than {MAX_FREE_SHARE:.0%} of it free. An analyst's open "
+    "connection keeps reading the copy it opened; a new connection sees the new one; a failed "
+    "build never reaches this asset, so the previous copy stays.",
 )
 def warehouse(context: dg.AssetExecutionContext, warehouse: WarehouseResource):
     settings = warehouse.settings
@@ -65,7 +95,7 @@ def warehouse(context: dg.AssetExecutionContext, warehouse: WarehouseResource):
     started = time.perf_counter()
     partial = partial_path(target)
     refresh = target.is_file() and context.job_name not in WHOLE_COPY_JOBS
-    how, refreshed = "whole", None
+    how, refreshed, compacted = "whole", None, None
     con = warehouse.connect()
     try:
         kpi_rows = con.execute("select count(*) from marts.kpi_values").fetchone()[0]
@@ -89,6 +119,8 @@ def warehouse(context: dg.AssetExecutionContext, warehouse: WarehouseResource):
     finally:
         con.close()
     os.replace(partial, target)
+    if not refresh:
+        compacted = _compact_when_creeping(warehouse)
     seconds = time.perf_counter() - started
     progress_log.info("published the serving copy %s (%s, %.1f s)", target, how, seconds)
     metadata = {
@@ -100,6 +132,9 @@ def warehouse(context: dg.AssetExecutionContext, warehouse: WarehouseResource):
         "published": how,
         "seconds": round(seconds, 2),
     }
+    metadata["warehouse_bytes"] = settings.warehouse.stat().st_size
+    if compacted:
+        metadata["warehouse_compacted_from_bytes"] = compacted[0].total * compacted[0].block_size
     if refreshed is not None:
         metadata.update(
             rows_written=refreshed.rows_written,
