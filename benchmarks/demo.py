@@ -1,10 +1,13 @@
 """End-to-end benchmark of the demo: wall time and peak memory of `kzdw run` on the demo set.
 
     .venv/bin/python benchmarks/demo.py --repeat 3 [--scale 1]
+    .venv/bin/python benchmarks/demo.py --scales 1,20,100,200 --work /var/tmp/kzdw-scales
 
 Writes the demo landing set once, then for each repeat builds a fresh warehouse (new DuckDB
 file, new Dagster home) with `kzdw run`, sampling the resident memory of the whole process
-tree (kzdw, dbt) every 0.2 s from /proc. Prints each run and the medians.
+tree (kzdw, dbt) every 0.2 s from /proc. Prints each run and the medians; with --scales, a
+table of time and peak memory against the data's size (time x and data x: relative to the
+first scale), removing each scale's files before the next.
 """
 
 from __future__ import annotations
@@ -19,6 +22,8 @@ import tempfile
 import threading
 import time
 from pathlib import Path
+
+import duckdb
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -77,27 +82,37 @@ def run_measured(cmd: list[str], env: dict[str, str]) -> tuple[float, float, int
     return time.perf_counter() - started, peak / 1024, proc.returncode
 
 
-def main() -> None:
-    ap = argparse.ArgumentParser(description=__doc__)
-    ap.add_argument("--repeat", type=int, default=3)
-    ap.add_argument("--scale", type=float, default=1.0)
-    args = ap.parse_args()
-    work = Path(tempfile.mkdtemp(prefix="kzdw-demo-bench-"))
-    base = {k: v for k, v in os.environ.items() if not k.startswith("KZDW_")}
-    base.update(KZDW_AS_OF="")
-    demo_landing = work / "demo-landing"
+def _landing_stats(landing: Path) -> tuple[int, int]:
+    """(files, bytes) of a landing set."""
+    files = [p for p in landing.rglob("*") if p.is_file()]
+    return len(files), sum(p.stat().st_size for p in files)
+
+
+def measure_scale(work: Path, base: dict, scale: float, repeat: int) -> dict:
+    """Write the demo at `scale` (timed, peak memory) and build it `repeat` times; each run on
+    its own copy of the landing set (a run moves what it loads), removed after."""
     kzdw = [sys.executable, "-m", "kzdw.cli"]
-    t, _, rc = run_measured(
-        [*kzdw, "demo", "--scale", str(args.scale)],
+    demo_landing = work / f"landing-{scale:g}"
+    t, peak, rc = run_measured(
+        [*kzdw, "demo", "--scale", str(scale), "--force"],
         {**base, "KZDW_LANDING_DIR": str(demo_landing), "DAGSTER_HOME": str(work / "dh0")},
     )
-    assert rc == 0
-    print(f"kzdw demo (scale {args.scale}): {t:.1f} s")
+    assert rc == 0, f"kzdw demo --scale {scale} failed (exit {rc})"
+    files, size = _landing_stats(demo_landing)
+    print(
+        f"kzdw demo (scale {scale:g}): {t:.1f} s, peak {peak:.0f} MiB, {files} files, "
+        f"{size / 2**20:,.0f} MiB",
+        flush=True,
+    )
+    out = {"scale": scale, "demo_s": t, "demo_mib": peak, "files": files, "bytes": size}
     times, peaks = [], []
-    for i in range(args.repeat):
-        run_dir = work / f"run{i + 1}"
-        # A run moves what it loads out of the landing folder: each run gets its own copy.
-        shutil.copytree(demo_landing, run_dir / "landing")
+    for i in range(repeat):
+        run_dir = work / f"run-{scale:g}-{i + 1}"
+        if i + 1 < repeat:
+            shutil.copytree(demo_landing, run_dir / "landing")
+        else:
+            run_dir.mkdir(parents=True)
+            demo_landing.rename(run_dir / "landing")
         env = {
             **base,
             "KZDW_LANDING_DIR": str(run_dir / "landing"),
@@ -106,10 +121,62 @@ def main() -> None:
         }
         t, peak, rc = run_measured([*kzdw, "run"], env)
         assert rc == 0, f"kzdw run failed (exit {rc})"
+        con = duckdb.connect(str(run_dir / "serving" / "warehouse.duckdb"), read_only=True)
+        out["cases"] = con.execute("select count(*) from marts.fct_permit_cases").fetchone()[0]
+        out["versions"] = con.execute("select count(*) from raw.permit_cases").fetchone()[0]
+        con.close()
+        out["warehouse_bytes"] = (run_dir / "warehouse.duckdb").stat().st_size
         times.append(t)
         peaks.append(peak)
-        print(f"run {i + 1}: kzdw run {t:.1f} s, peak RSS of the process tree {peak:.0f} MiB")
-    print(f"median: {statistics.median(times):.1f} s wall, {statistics.median(peaks):.0f} MiB peak")
+        print(
+            f"run {i + 1}: kzdw run {t:.1f} s, peak RSS of the process tree {peak:.0f} MiB",
+            flush=True,
+        )
+        shutil.rmtree(run_dir)
+    out["run_s"], out["run_mib"] = statistics.median(times), statistics.median(peaks)
+    print(
+        f"median: {out['run_s']:.1f} s wall, {out['run_mib']:.0f} MiB peak "
+        f"({len(times)} run(s) at scale {scale:g})",
+        flush=True,
+    )
+    return out
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__)
+    ap.add_argument("--repeat", type=int, default=3)
+    ap.add_argument("--scale", type=float, default=1.0)
+    ap.add_argument(
+        "--scales",
+        help="comma-separated scales (e.g. 1,20,100,200): one table of every scale; runs that "
+        "take over 10 minutes are measured once",
+    )
+    ap.add_argument("--work", type=Path, help="working folder (default: a new temporary one)")
+    args = ap.parse_args()
+    work = args.work or Path(tempfile.mkdtemp(prefix="kzdw-demo-bench-"))
+    work.mkdir(parents=True, exist_ok=True)
+    base = {k: v for k, v in os.environ.items() if not k.startswith("KZDW_")}
+    base.update(KZDW_AS_OF="")
+    if not args.scales:
+        measure_scale(work, base, args.scale, args.repeat)
+        return
+    rows = []
+    for scale in (float(x) for x in args.scales.split(",")):
+        repeat = args.repeat if scale <= 20 else 1
+        rows.append(measure_scale(work, base, scale, repeat))
+    first = rows[0]
+    print(
+        "\n| scale | cases | case versions | landing MiB | kzdw demo s | demo peak MiB | "
+        "kzdw run s | run peak MiB | warehouse MiB | run s per M versions | time x | data x |"
+    )
+    print("|" + "---|" * 12)
+    for r in rows:
+        print(
+            f"| {r['scale']:g} | {r['cases']:,} | {r['versions']:,} | {r['bytes'] / 2**20:,.0f} | "
+            f"{r['demo_s']:.0f} | {r['demo_mib']:,.0f} | {r['run_s']:.0f} | {r['run_mib']:,.0f} | "
+            f"{r['warehouse_bytes'] / 2**20:,.0f} | {r['run_s'] / r['versions'] * 1e6:.1f} | "
+            f"{r['run_s'] / first['run_s']:.1f} | {r['versions'] / first['versions']:.1f} |"
+        )
 
 
 if __name__ == "__main__":
