@@ -49,18 +49,24 @@ def _other_check(code: str, alphabet: str) -> str:
     return code[:-1] + next(c for c in alphabet if c != code[-1])
 
 
+# Every demo key ends in a running number, four digits wide that never reach 9000, or for
+# cases the six of the day's running number, which stays below demo_cases.CASE_SEQ_LIMIT
+# (999000) at any scale: 9s there make a key no good row uses.
+RUNNING_DIGITS = {"permit_cases": 6}
+
+
 def _broken(host: LandingFile, faults: list[Fault]) -> pl.DataFrame:
     key = SOURCES[host.source].key
+    digits = RUNNING_DIGITS.get(host.source, 4)
     out = []
     for i, fault in enumerate(faults):
         base = host.rows if fault.where is None else host.rows.filter(fault.where)
         row = base.slice((i * 7_919 + 13) % base.height, 1)
         row = row.with_columns(pl.col("updated_at") + pl.duration(days=2))
         if fault.fresh:
-            # The last four characters of every demo key are a running number that never
-            # reaches 9000: a 9 there makes a key no good row uses.
+            fresh = f"9{i:03d}".rjust(digits, "9")
             row = row.with_columns(
-                pl.col(key).str.slice(0, pl.col(key).str.len_chars() - 4) + pl.lit(f"9{i:03d}")
+                pl.col(key).str.slice(0, pl.col(key).str.len_chars() - digits) + pl.lit(fresh)
             )
         if fault.typed is not None:
             row = fault.typed(row)
@@ -75,9 +81,9 @@ def _broken(host: LandingFile, faults: list[Fault]) -> pl.DataFrame:
     return pl.concat(out)
 
 
-def _case_faults() -> tuple[list[Fault], list[Fault]]:
+def _may_case_faults(_: LandingFile) -> list[Fault]:
     completed = pl.col("status") == "已办结"
-    may = [
+    return [
         Fault("required", {"case_id": ""}, fresh=True),
         Fault("required", {"submitted_at": ""}),
         Fault("invalid_timestamp", {"submitted_at": "2022-02-30 10:15:00"}, fresh=True),
@@ -101,14 +107,17 @@ def _case_faults() -> tuple[list[Fault], list[Fault]]:
         ),
         Fault("completed_at_required_when_completed", {"completed_at": ""}, where=completed),
     ]
-    february = [
+
+
+def _february_case_faults(_: LandingFile) -> list[Fault]:
+    completed = pl.col("status") == "已办结"
+    return [
         Fault("required", {"item_code": ""}),
         Fault(
             "invalid_timestamp", {"accepted_at": "2023-02-29 10:00:00"}, fresh=True, where=completed
         ),
         Fault("not_allowed_value", {"rating": "一般"}, where=completed),
     ]
-    return may, february
 
 
 def _lossy_digits(code: str) -> bool:
@@ -139,10 +148,10 @@ def _digit_credit_code(serial: int) -> str:
     raise ValueError("no all-digit credit code found")
 
 
-def _entity_faults(host_xlsx: LandingFile) -> tuple[list[Fault], list[Fault]]:
+def _april_entity_faults(_: LandingFile) -> list[Fault]:
     setup = pl.col("event_type") == "设立"
     with_rep = pl.col("legal_rep_id").is_not_null()
-    april = [
+    return [
         Fault("required", {"entity_name": ""}),
         Fault("required", {"event_type": ""}, fresh=True),
         Fault("invalid_number", {"registered_capital": "五十"}),
@@ -179,11 +188,16 @@ def _entity_faults(host_xlsx: LandingFile) -> tuple[list[Fault], list[Fault]]:
             fresh=True,
         ),
     ]
+
+
+def _october_entity_faults(host_xlsx: LandingFile) -> list[Fault]:
+    setup = pl.col("event_type") == "设立"
+    with_rep = pl.col("legal_rep_id").is_not_null()
     lossy = host_xlsx.rows.filter(
         with_rep & pl.col("legal_rep_id").map_elements(_lossy_digits, return_dtype=pl.Boolean)
     )
     ids = lossy.get_column("event_id").head(2).to_list()
-    october = [
+    return [
         Fault("excel_number_lost_digits", where=pl.col("event_id") == ids[0]),
         Fault("excel_number_lost_digits", where=pl.col("event_id") == ids[1]),
         Fault(
@@ -193,10 +207,9 @@ def _entity_faults(host_xlsx: LandingFile) -> tuple[list[Fault], list[Fault]]:
             typed=_set(uscc=_digit_credit_code(20_221_031), entity_type="个体工商户"),
         ),
     ]
-    return april, october
 
 
-def _item_faults() -> list[Fault]:
+def _item_faults(_: LandingFile) -> list[Fault]:
     return [
         Fault("invalid_flag", {"online_enabled": "部分"}),
         Fault("not_allowed_value", {"item_type": "行政检查"}, fresh=True),
@@ -207,7 +220,7 @@ def _item_faults() -> list[Fault]:
     ]
 
 
-def _project_faults() -> list[Fault]:
+def _project_faults(_: LandingFile) -> list[Fault]:
     signed = pl.col("signed_date").is_not_null()
     talked = pl.col("first_talk_date").is_not_null()
     started = pl.col("started_date").is_not_null()
@@ -263,22 +276,27 @@ def _project_faults() -> list[Fault]:
     ]
 
 
-def add_faults(files: list[LandingFile]) -> None:
-    """Append rule-breaking rows to chosen files (their hosts)."""
-    by_name = {f.name: f for f in files}
-    may, february = _case_faults()
-    april, october = _entity_faults(by_name["entities_2022-10.xlsx"])
-    plan = {
-        "cases_2022-05.csv": may,
-        "cases_2023-02.csv": february,
-        "entities_2021-04.csv": april,
-        "entities_2022-10.xlsx": october,
-        "catalogue_changes_2022-H1.csv": _item_faults(),
-        "projects_2021Q4.csv": _project_faults(),
-    }
-    for name, faults in plan.items():
-        host = by_name[name]
-        host.broken = _broken(host, faults)
-        for values in host.extra_columns.values():
-            values.extend([None] * len(faults))
-    by_name["entities_2022-10.xlsx"].excel_number_columns = ("legal_rep_id", "uscc")
+# The host files and the rule-breaking rows each carries.
+HOSTS: dict[str, Callable[[LandingFile], list[Fault]]] = {
+    "cases_2022-05.csv": _may_case_faults,
+    "cases_2023-02.csv": _february_case_faults,
+    "entities_2021-04.csv": _april_entity_faults,
+    "entities_2022-10.xlsx": _october_entity_faults,
+    "catalogue_changes_2022-H1.csv": _item_faults,
+    "projects_2021Q4.csv": _project_faults,
+}
+
+
+def add_faults(f: LandingFile) -> bool:
+    """Append rule-breaking rows to `f` if it is one of the HOSTS (and say whether it is);
+    called on each file just before it is written, so a host needs only its own rows."""
+    make = HOSTS.get(f.name)
+    if make is None:
+        return False
+    faults = make(f)
+    f.broken = _broken(f, faults)
+    for values in f.extra_columns.values():
+        values.extend([None] * len(faults))
+    if f.name == "entities_2022-10.xlsx":
+        f.excel_number_columns = ("legal_rep_id", "uscc")
+    return True

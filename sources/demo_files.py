@@ -2,18 +2,22 @@
 
 A `LandingFile` holds typed rows named by the contract's columns and says how the exporting
 system renders them: format, encoding, header language, time format, flag words, blanks, an
-extra or a missing column, rule-breaking rows, arrival time. `write_landing_file` turns it
-into bytes; headers always come from `sources.contracts`, never from a list kept here.
+extra or a missing column, rule-breaking rows, arrival time. `write_landing_file` writes it
+(CSV and JSONL a slice of rows at a time, so a big month never exists as text all at once);
+headers always come from `sources.contracts`, never from a list kept here.
 """
 
 from __future__ import annotations
 
+import codecs
 import io
 import os
+import shutil
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
-from typing import Literal
+from typing import BinaryIO, Literal
 
 import polars as pl
 import xlsxwriter
@@ -25,6 +29,8 @@ LOCAL = timezone(timedelta(hours=8))
 XLSX_CREATED = datetime(2023, 7, 1, 8, 0, 0)
 
 Format = Literal["csv", "xlsx", "parquet", "jsonl"]
+# Rows rendered to text at once when a CSV or JSONL file is written.
+BATCH_ROWS = 200_000
 
 
 @dataclass
@@ -88,6 +94,17 @@ def _text_frame(f: LandingFile) -> pl.DataFrame:
     return text
 
 
+def _text_batches(f: LandingFile) -> Iterator[tuple[int, pl.DataFrame]]:
+    """`_text_frame` in slices of at most BATCH_ROWS rows, each with the number of rows
+    before it: text takes several times the memory of typed rows, so a big month is rendered
+    a slice at a time (at least one slice, so an empty file still gets its header)."""
+    n = f.rows.height
+    for start in range(0, max(n, 1), BATCH_ROWS):
+        yield start, text_rows(f, f.rows.slice(start, BATCH_ROWS))
+    if f.broken is not None:
+        yield n, f.broken.select(f.rows.columns)
+
+
 def _ordered_columns(f: LandingFile) -> list[tuple[str, str]]:
     """(contract column, header as printed) in the contract's order."""
     source = SOURCES[f.source]
@@ -98,11 +115,13 @@ def _ordered_columns(f: LandingFile) -> list[tuple[str, str]]:
     ]
 
 
-def _with_headers(f: LandingFile, text: pl.DataFrame) -> pl.DataFrame:
+def _with_headers(f: LandingFile, text: pl.DataFrame, offset: int = 0) -> pl.DataFrame:
+    """Rows as printed, `text` being the rows from `offset` on."""
     cols = _ordered_columns(f)
     out = text.select([pl.col(name).alias(header) for name, header in cols])
     for header, values in f.extra_columns.items():
-        out = out.with_columns(pl.Series(header, values, dtype=pl.String))
+        part = values[offset : offset + text.height]
+        out = out.with_columns(pl.Series(header, part, dtype=pl.String))
     if f.padded:
         out = out.select(
             pl.when(pl.col(c).is_null()).then(None).otherwise(" " + pl.col(c) + " ").alias(f" {c} ")
@@ -111,15 +130,24 @@ def _with_headers(f: LandingFile, text: pl.DataFrame) -> pl.DataFrame:
     return out
 
 
-def _csv_bytes(f: LandingFile, table: pl.DataFrame) -> bytes:
+def _write_csv(f: LandingFile, out: BinaryIO) -> None:
     # Windows-era exports (GB18030) end lines with CRLF.
     terminator = "\r\n" if f.encoding == "gb18030" else "\n"
-    text = table.write_csv(line_terminator=terminator)
-    if f.encoding == "gb18030":
-        return text.encode("gb18030")
     if f.encoding == "utf-8-sig":
-        return text.encode("utf-8-sig")
-    return text.encode("utf-8")
+        out.write(codecs.BOM_UTF8)
+    for i, (offset, text) in enumerate(_text_batches(f)):
+        table = _with_headers(f, text, offset)
+        if f.encoding == "gb18030":
+            csv = table.write_csv(include_header=i == 0, line_terminator=terminator)
+            out.write(csv.encode("gb18030"))
+        else:
+            table.write_csv(out, include_header=i == 0, line_terminator=terminator)
+
+
+def _write_jsonl(f: LandingFile, out: BinaryIO) -> None:
+    # One object per line: the slices' lines are the whole file's.
+    for offset, text in _text_batches(f):
+        _with_headers(f, text, offset).write_ndjson(out)
 
 
 def _xlsx_bytes(f: LandingFile, text: pl.DataFrame) -> bytes:
@@ -165,31 +193,37 @@ def _xlsx_bytes(f: LandingFile, text: pl.DataFrame) -> bytes:
     return buf.getvalue()
 
 
-def render(f: LandingFile) -> bytes:
-    text = _text_frame(f)
-    if f.fmt == "xlsx":
-        return _xlsx_bytes(f, text)
-    table = _with_headers(f, text)
-    if f.fmt == "csv":
-        return _csv_bytes(f, table)
-    buf = io.BytesIO()
-    if f.fmt == "parquet":
-        table.write_parquet(buf, compression="zstd", statistics=False)
-    else:
-        table.write_ndjson(buf)
-    return buf.getvalue()
-
-
 def arrival_timestamp(local: datetime) -> float:
     return local.replace(tzinfo=LOCAL).timestamp()
 
 
+def _write(f: LandingFile, path: Path, folder: Path) -> None:
+    if f.copy_of:
+        shutil.copyfile(folder / f.copy_of, path)
+    elif f.fmt == "xlsx":
+        path.write_bytes(_xlsx_bytes(f, _text_frame(f)))
+    elif f.fmt == "parquet":
+        # Polars writes a Parquet file from one frame, so this one is rendered whole: a single
+        # case month (2021-06) and the entity history, about 2M rows at scale 200.
+        _with_headers(f, _text_frame(f)).write_parquet(path, compression="zstd", statistics=False)
+    else:
+        with path.open("wb") as out:
+            (_write_csv if f.fmt == "csv" else _write_jsonl)(f, out)
+
+
 def write_landing_file(f: LandingFile, folder: Path) -> Path:
     """Write one file and set its modification time to its arrival. A re-delivery copies the
-    bytes of its original, which must have been written before it."""
-    data = (folder / f.copy_of).read_bytes() if f.copy_of else render(f)
+    bytes of its original, which must have been written before it.
+
+    The file is written under a name the loader ignores (landing.IGNORED_PREFIXES) and
+    renamed into place once complete, so a watching sensor never takes half a file."""
     path = folder / f.name
-    path.write_bytes(data)
-    ts = arrival_timestamp(f.arrives)
-    os.utime(path, (ts, ts))
+    part = folder / f".{f.name}.part"
+    try:
+        _write(f, part, folder)
+        ts = arrival_timestamp(f.arrives)
+        os.utime(part, (ts, ts))
+        os.replace(part, path)
+    finally:
+        part.unlink(missing_ok=True)
     return path

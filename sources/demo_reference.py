@@ -655,30 +655,42 @@ _RIC_CHECK = np.array(list("10X98765432"))
 
 def ric_check_chars(first17: np.ndarray) -> np.ndarray:
     """GB 11643 check characters of 17-digit strings."""
-    digits = first17.astype("S17").view("S1").reshape(-1, 17).astype(np.int64)
+    # Digits from their ASCII bytes: parsing one-character strings is ten times slower.
+    digits = first17.astype("S17").view(np.uint8).reshape(-1, 17).astype(np.int64) - ord("0")
     return _RIC_CHECK[(digits * _RIC_WEIGHTS).sum(axis=1) % 11]
 
 
 def kaizhou_region_codes(birth_years: np.ndarray) -> np.ndarray:
     """The 开县/开州区 division code in force in each birth year, as GB 11643 validators
     (python-stdnum) expect it: 512222 (万县地区 开县, to 1992), 511221 (万县市 开县, 1992-97),
-    500234 (重庆市 开县, 1997-2016), 500154 (开州区, from 2016)."""
+    500234 (重庆市 开县, 1997-2016), 500154 (开州区, from 2016); as numbers."""
     return np.select(
         [birth_years <= 1991, birth_years <= 1996, birth_years <= 2015],
-        ["512222", "511221", "500234"],
-        "500154",
-    )
+        [512222, 511221, 500234],
+        500154,
+    ).astype(np.int64)
 
 
 def resident_ids(rng: np.random.Generator, birth_days: np.ndarray) -> np.ndarray:
     """Valid 18-character ID numbers of people born in 开县/开州区 on the given day numbers."""
     n = len(birth_days)
     births = birth_days.astype("datetime64[D]")
-    years = births.astype("datetime64[Y]").astype(int) + 1970
-    ymd = np.char.replace(births.astype(str), "-", "")
-    seq = np.char.zfill(rng.integers(0, 1000, n).astype(str), 3)
-    first17 = np.char.add(np.char.add(kaizhou_region_codes(years), ymd), seq)
-    return np.char.add(first17, ric_check_chars(first17))
+    first_of_month = births.astype("datetime64[M]")
+    years = births.astype("datetime64[Y]").astype(np.int64) + 1970
+    months = first_of_month.astype(np.int64) % 12 + 1
+    days = (births - first_of_month.astype("datetime64[D]")).astype(np.int64) + 1
+    seq = rng.integers(0, 1000, n)
+    # The 17 digits as one number (region, yyyymmdd, sequence), its check character from its
+    # digits, and text only at the end: building the ID as text takes ten times as long. Birth
+    # years have four digits and region codes six, so the number's decimal text is the ID's.
+    region = kaizhou_region_codes(years)
+    first17 = (((region * 10_000 + years) * 100 + months) * 100 + days) * 1000 + seq
+    total = np.zeros(n, dtype=np.int64)
+    rest = first17.copy()
+    for w in _RIC_WEIGHTS[::-1]:
+        rest, digit = np.divmod(rest, 10)
+        total += digit * w
+    return np.char.add(first17.astype("U17"), _RIC_CHECK[total % 11])
 
 
 # --- GB 32100 unified social credit codes -------------------------------------------------

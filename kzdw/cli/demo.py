@@ -4,9 +4,16 @@ from __future__ import annotations
 
 import argparse
 import time
+from typing import TYPE_CHECKING
 
 from kzdw.cli.common import MAX_DEMO_SCALE, Refused, natural, say, scale, writable_folder
 from kzdw.settings import Settings
+
+if TYPE_CHECKING:
+    from sources.demo_files import LandingFile
+
+# Least seconds between two progress lines.
+PROGRESS_SECONDS = 10.0
 
 
 def cmd_demo(args: argparse.Namespace, settings: Settings) -> int:
@@ -18,7 +25,19 @@ def cmd_demo(args: argparse.Namespace, settings: Settings) -> int:
     writable_folder(landing, "the landing folder")
     say(f"writing the demo landing set (scale {args.scale:g}) to {landing}")
     started = time.perf_counter()
-    summary = write_demo(landing, scale=args.scale, seed=args.seed)
+    last_line = started
+
+    def progress(f: LandingFile, summary: dict) -> None:
+        # At a large scale the case months take minutes: a line now and then shows how far
+        # it has got, without a line per file at the default scale.
+        nonlocal last_line
+        now = time.perf_counter()
+        if now - last_line >= PROGRESS_SECONDS:
+            last_line = now
+            files, rows = sum(summary["files"].values()), sum(summary["rows"].values())
+            say(f"  {f.source}/{f.name} written: {files} files, {rows:,} rows so far")
+
+    summary = write_demo(landing, scale=args.scale, seed=args.seed, progress=progress)
     say(f"done in {time.perf_counter() - started:.1f} s: {summary}")
     return 0
 

@@ -18,12 +18,16 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from pathlib import Path
 
+import numpy as np
 import polars as pl
 import pytest
 from stdnum.cn import ric, uscc
 
 from sources.contracts import COLUMN_RULES, FLAG_FALSE, FLAG_TRUE, SOURCES, Column, Source
 from sources.demo import write_demo
+from sources.demo_cases import CaseFiles
+from sources.demo_items import build_catalogue
+from sources.demo_reference import credit_codes
 
 SMALL = 0.05
 Y2022 = (date(2022, 1, 1), date(2022, 12, 31))
@@ -412,6 +416,35 @@ def test_same_seed_gives_identical_files(small: tuple[Path, Path]) -> None:
     assert fa == fb
 
 
+@pytest.mark.parametrize("months_per_batch", [6, 100])
+def test_drawing_more_months_at_a_time_gives_the_same_files(
+    small: tuple[Path, Path], tmp_path: Path, months_per_batch: int
+) -> None:
+    # `small` draws one submission month at a time; 100 draws all 66 before writing any.
+    write_demo(tmp_path, scale=SMALL, months_per_batch=months_per_batch)
+    written = _fingerprint(tmp_path)
+    assert written == _fingerprint(small[0])
+    # Written under a temporary name, then renamed: nothing half-written is left behind.
+    assert not [name for name in written if Path(name).name.startswith(".")]
+
+
+@pytest.mark.parametrize("months_per_batch", [1, 6])
+def test_case_files_hold_a_few_months_at_a_time(months_per_batch: int) -> None:
+    """Memory does not grow with the number of months: the generator holds only the update
+    months a later submission can still reach."""
+    firms = credit_codes(np.array(["1"] * 3), np.arange(3), np.ones(3, dtype=bool))
+    cases = CaseFiles(build_catalogue(2022).items, firms, SMALL, 2022, months_per_batch)
+    # The longest promise is 20 working days, a late case 1 to 3 more, counted from an
+    # acceptance by the next working day, then a rating up to 3 days later: a case filed on
+    # 31 January can still be rated in March, never in April.
+    assert cases.lag == 2
+    months = [f.name for f in cases if re.fullmatch(r"cases_\d{4}-\d\d\.\w+", f.name)]
+    assert len(months) == len(cases.months) == 66
+    assert months == sorted(months)
+    # The months just drawn and the two after them that their cases can reach, at most.
+    assert cases.most_months_held <= cases.lag + months_per_batch
+
+
 def test_another_seed_gives_other_files(small: tuple[Path, Path], tmp_path: Path) -> None:
     write_demo(tmp_path, scale=SMALL, seed=7)
     assert _fingerprint(tmp_path) != _fingerprint(small[0])
@@ -420,6 +453,10 @@ def test_another_seed_gives_other_files(small: tuple[Path, Path], tmp_path: Path
 def test_ratios_hold_at_a_small_scale(small: tuple[Path, Path]) -> None:
     figures = kpis(read_landing(small[0]), Y2022)
     assert figures["avg_trips_per_case"] == pytest.approx(0.11, abs=0.005)
+    # Dealt month by month against the year's running total: the year's trips are exactly
+    # its completed cases times 0.11, rounded, at any scale.
+    completed = figures["cases_completed"]
+    assert round(figures["avg_trips_per_case"] * completed) == round(0.11 * completed)
     assert figures["enterprise_registration_2h_rate"] >= 0.99
     assert figures["entities_total"] == 100_425
     assert figures["industrial_investment_signed"] == 289.9
