@@ -18,9 +18,21 @@ def contract_expectations(source: Source) -> list:
             for name in stored:
                 out.append(gxe.ExpectColumnValuesToNotBeNull(column=name, meta=CRITICAL))
         if col.personal:
+            digest, masked = f"{col.name}_hash", f"{col.name}_masked"
+            # The keyed digest is a 64-bit integer (a text digest is the old storage, or the
+            # clear value). pandas holds a BIGINT column that has nulls as float64.
             out.append(
-                gxe.ExpectColumnValuesToMatchRegex(
-                    column=f"{col.name}_hash", regex=r"^[0-9a-f]{64}$", meta=CRITICAL
+                gxe.ExpectColumnValuesToBeInTypeList(
+                    column=digest, type_list=["int64", "Int64", "float64"], meta=CRITICAL
+                )
+            )
+            # Wherever there was a value there is its digest.
+            out.append(
+                gxe.ExpectColumnValuesToNotBeNull(
+                    column=digest,
+                    row_condition=f"{masked}.notnull()",
+                    condition_parser="pandas",
+                    meta=CRITICAL,
                 )
             )
             continue

@@ -58,7 +58,12 @@ class Column:
     def stored_columns(self) -> tuple[tuple[str, str], ...]:
         """(name, DuckDB type) of what the raw layer stores for this column."""
         if self.personal:
-            return ((f"{self.name}_hash", "VARCHAR"), (f"{self.name}_masked", "VARCHAR"))
+            # The keyed digest as a BIGINT, the first 8 bytes of SHA-256(key|value) read as a
+            # signed big-endian integer: 8 bytes a row instead of 64 hex characters, integer
+            # joins and distinct counts, and a type every engine and Parquet reader has (one
+            # without unsigned or 128-bit integers too). Among 50 million distinct people,
+            # 64 bits give about 7e-5 colliding pairs to expect: nothing a count would show.
+            return ((f"{self.name}_hash", "BIGINT"), (f"{self.name}_masked", "VARCHAR"))
         return ((self.name, DUCKDB_TYPES[self.dtype]),)
 
 

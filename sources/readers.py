@@ -9,11 +9,16 @@ is wrong and what to do, in Chinese, then English.
 
 from __future__ import annotations
 
+import codecs
+import contextlib
 import csv
-import io
+import errno
 import json
 import re
+import shutil
+import tempfile
 import unicodedata
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import time
 from pathlib import Path
@@ -21,6 +26,7 @@ from pathlib import Path
 import polars as pl
 
 from sources.contracts import Column, RuleText, Source
+from sources.validate import trimmed_here
 
 FORMATS = {".csv": "csv", ".xlsx": "xlsx", ".parquet": "parquet", ".jsonl": "jsonl"}
 # Contract times are local: a typed time that carries a zone is read as the clock here shows it.
@@ -28,6 +34,12 @@ LOCAL_TZ = "Asia/Shanghai"
 # The most of a file's own content a reason quotes: enough to recognise it, never a screenful.
 QUOTE_CHARS = 40
 _BOM = b"\xef\xbb\xbf"
+# Large files are decoded and scanned in blocks of this size: what a reader holds beside the
+# frame it builds is a few blocks, whatever the size of the file.
+BLOCK_BYTES = 1 << 24
+# A disk that is full is the machine's fault, not the file's: such a failure while a file is
+# read passes as it is, and the file is not set aside.
+DISK_FULL = (errno.ENOSPC, errno.EDQUOT, errno.EFBIG)
 # Exports people commonly drop by mistake, and how to make one the landing folder takes.
 _CONVERT = {
     ".xls": ("请在 Excel 中另存为 .xlsx", "save it as .xlsx in Excel"),
@@ -134,52 +146,99 @@ def _read_csv(path: Path) -> tuple[pl.DataFrame, str]:
         return frame, "utf-8-sig" if head == _BOM else "utf-8"
     except pl.exceptions.ComputeError as exc:
         if "utf-8" not in str(exc).lower() and "utf8" not in str(exc).lower():
-            raise _csv_unparsable(path.read_bytes().decode("utf-8", "replace"), exc) from exc
-    text, encoding = _decode(path.read_bytes())
-    try:
-        return pl.read_csv(io.BytesIO(text.encode("utf-8")), infer_schema=False), encoding
-    except pl.exceptions.ComputeError as exc:
-        raise _csv_unparsable(text, exc) from exc
+            with path.open(encoding="utf-8", errors="replace", newline="") as text:
+                raise _csv_unparsable(text, exc) from exc
+    encoding = _text_encoding(path)
+    with tempfile.TemporaryDirectory(prefix="kzdw-read-") as folder:
+        utf8 = path
+        if encoding == "gb18030":
+            # Decoded a block at a time into a UTF-8 copy that polars reads as it reads any
+            # file: the text is never in memory whole, as bytes or as a string.
+            utf8 = Path(folder) / "utf-8.csv"
+            _gb18030_to_utf8(path, utf8)
+        try:
+            return pl.read_csv(utf8, infer_schema=False), encoding
+        except pl.exceptions.ComputeError as exc:
+            with utf8.open(encoding="utf-8", newline="") as text:
+                raise _csv_unparsable(text, exc) from exc
 
 
-def _decode(data: bytes) -> tuple[str, str]:
-    """The text of a CSV that polars found not to be UTF-8: GB18030, unless the bytes show a
-    UTF-8 file that is cut off or has a bad stretch (read as GB18030 it would load mojibake)."""
-    try:
-        return data.decode("utf-8"), "utf-8-sig" if data.startswith(_BOM) else "utf-8"
-    except UnicodeDecodeError as exc:
-        if exc.reason == "unexpected end of data":
-            raise _truncated() from exc
-        good = data[: exc.start]
+def _blocks(path: Path, start: int = 0) -> Iterator[bytes]:
+    """The file's bytes from `start`, a block at a time, then one empty block."""
+    with path.open("rb") as fh:
+        fh.seek(start)
+        while block := fh.read(BLOCK_BYTES):
+            yield block
+    yield b""
+
+
+def _text_encoding(path: Path) -> str:
+    """How a CSV that polars found not to be UTF-8 is encoded: GB18030, unless the bytes show
+    a UTF-8 file that is cut off or has a bad stretch (read as GB18030 it would load mojibake).
+    The file is decoded up to its first byte that is not UTF-8 only, a block at a time."""
+    decoder = codecs.getincrementaldecoder("utf-8")()
+    extra = lines = 0  # bytes more than characters, and newlines, in the valid text so far
+    for block in _blocks(path):
+        pending = decoder.getstate()[0]
+        try:
+            text = decoder.decode(block, final=not block)
+        except UnicodeDecodeError as exc:
+            if exc.reason == "unexpected end of data":
+                raise _truncated() from exc
+            good = (pending + block)[: exc.start]
+            extra += len(good) - len(good.decode("utf-8"))
+            lines += good.count(b"\n")
+            break
+        extra += len(pending) + len(block) - len(decoder.getstate()[0]) - len(text)
+        lines += text.count("\n")
+    else:
+        with path.open("rb") as fh:
+            return "utf-8-sig" if fh.read(3) == _BOM else "utf-8"
     # Eight multi-byte characters before the first bad byte: GB18030 text is not valid UTF-8
     # that long by chance, so this is a UTF-8 file with a few bytes that are not.
-    if len(good) - len(good.decode("utf-8")) >= 16:
-        line = good.count(b"\n") + 1
+    if extra >= 16:
+        line = lines + 1
         raise _aside(
             f"第 {line} 行有不是 UTF-8 编码的字节（文件其余部分是 UTF-8）",
             "请检查该行，重新导出为 UTF-8 编码的 CSV",
             f"line {line} holds bytes that are not UTF-8, though the rest of the file is",
             "check that line and export the file again as UTF-8 CSV",
         )
-    try:
-        return data.decode("gb18030"), "gb18030"
-    except UnicodeDecodeError as exc:
-        if exc.reason.startswith("incomplete"):
-            raise _truncated() from exc
-        raise _aside(
-            f"文件既不是 UTF-8 也不是 GB18030 编码（第 {exc.start} 字节无法识别）",
-            "请重新导出为 UTF-8 或 GB18030 编码的 CSV",
-            f"the file is neither UTF-8 nor GB18030 text (undecodable byte at offset {exc.start})",
-            "export it again as UTF-8 or GB18030 CSV",
-        ) from exc
+    return "gb18030"
 
 
-def _csv_unparsable(text: str, exc: Exception) -> FileSetAside:
+def _gb18030_to_utf8(path: Path, target: Path) -> None:
+    """Write the GB18030 text of `path` to `target` as UTF-8; FileSetAside where it is not
+    GB18030 text (the offset named is the file's own)."""
+    decoder = codecs.getincrementaldecoder("gb18030")()
+    fed = 0
+    with target.open("w", encoding="utf-8", newline="") as out:
+        for block in _blocks(path):
+            # The decoder reports where it failed in what it held back from the last block
+            # and this one.
+            start = fed - len(decoder.getstate()[0])
+            try:
+                out.write(decoder.decode(block, final=not block))
+            except UnicodeDecodeError as exc:
+                if exc.reason.startswith("incomplete"):
+                    raise _truncated() from exc
+                at = start + exc.start
+                raise _aside(
+                    f"文件既不是 UTF-8 也不是 GB18030 编码（第 {at} 字节无法识别）",
+                    "请重新导出为 UTF-8 或 GB18030 编码的 CSV",
+                    f"the file is neither UTF-8 nor GB18030 text (undecodable byte at offset {at})",
+                    "export it again as UTF-8 or GB18030 CSV",
+                ) from exc
+            fed += len(block)
+
+
+def _csv_unparsable(text: Iterable[str], exc: Exception) -> FileSetAside:
     """Why polars could not split the file into rows; a row with more values than the header
-    is found again with the csv module, to name its line."""
+    is found again with the csv module, to name its line. `text` is the file opened as text
+    with newline="", read a line at a time."""
     width = None
     try:
-        records = csv.reader(io.StringIO(text, newline=""))
+        records = csv.reader(text)
         for record in records:
             if not record:
                 continue
@@ -242,27 +301,68 @@ def _no_constant(name: str) -> None:
 _SURROGATE_ESCAPE = re.compile(rb"\\u[dD][89a-fA-F]")
 
 
-def _lone_surrogate_line(data: bytes) -> int | None:
-    for number, line in enumerate(data.split(b"\n"), start=1):
-        if not _SURROGATE_ESCAPE.search(line):
-            continue
-        try:
-            json.dumps(json.loads(line), ensure_ascii=False).encode("utf-8")
-        except UnicodeEncodeError:
-            return number
-        except ValueError:
-            continue
+def _line_runs(path: Path, start: int) -> Iterator[bytes]:
+    """The file's bytes from `start` in runs of whole lines, a block or so at a time (the last
+    run may lack its newline)."""
+    rest = b""
+    for block in _blocks(path, start):
+        data = rest + block
+        cut = data.rfind(b"\n") + 1 if block else len(data)
+        if cut:
+            yield data[:cut]
+        rest = data[cut:]
+
+
+def _lines(path: Path, start: int) -> Iterator[bytes]:
+    """The file's lines from `start`, as `bytes.split(b"\n")` of the whole would give them."""
+    rest = b""
+    for run in _line_runs(path, start):
+        *lines, rest = (rest + run).split(b"\n")
+        yield from lines
+    yield rest
+
+
+def _lone_surrogate_line(path: Path, start: int) -> int | None:
+    before = 0  # lines in the runs before this one
+    for run in _line_runs(path, start):
+        if _SURROGATE_ESCAPE.search(run):
+            for number, line in enumerate(run.split(b"\n"), start=before + 1):
+                if not _SURROGATE_ESCAPE.search(line):
+                    continue
+                try:
+                    json.dumps(json.loads(line), ensure_ascii=False).encode("utf-8")
+                except UnicodeEncodeError:
+                    return number
+                except ValueError:
+                    continue
+        before += run.count(b"\n")
     return None
 
 
+@contextlib.contextmanager
+def _after_bom(path: Path, bom: bool) -> Iterator[Path]:
+    """A path to the file's lines: the file itself, or, when it begins with a byte-order mark
+    (which polars does not take), a copy of what follows it in a temporary folder."""
+    if not bom:
+        yield path
+        return
+    with tempfile.TemporaryDirectory(prefix="kzdw-read-") as folder:
+        copy = Path(folder) / "lines.jsonl"
+        with path.open("rb") as src, copy.open("wb") as out:
+            src.seek(len(_BOM))
+            shutil.copyfileobj(src, out, BLOCK_BYTES)
+        yield copy
+
+
 def _read_jsonl(path: Path) -> tuple[pl.DataFrame, str]:
-    data = path.read_bytes()
-    encoding = "utf-8"
-    if data.startswith(_BOM):
-        data, encoding = data[3:], "utf-8-sig"
+    # Polars reads the file itself; the checks around it go through it a block or a line at a
+    # time, so no reading holds the whole text in memory.
+    with path.open("rb") as fh:
+        bom = fh.read(len(_BOM)) == _BOM
+    start, encoding = (len(_BOM), "utf-8-sig") if bom else (0, "utf-8")
     # polars reads a lone surrogate as NUL or fails on it: like an undecodable byte in a CSV,
     # it is text that is not there, so the file goes back with the line named.
-    lone = _lone_surrogate_line(data) if _SURROGATE_ESCAPE.search(data) else None
+    lone = _lone_surrogate_line(path, start)
     if lone is not None:
         raise _aside(
             f"第 {lone} 行有不成对的 \\u 代理项转义，不是有效字符",
@@ -270,29 +370,30 @@ def _read_jsonl(path: Path) -> tuple[pl.DataFrame, str]:
             f"line {lone} holds a lone \\u surrogate escape, which is no character",
             "check the escapes on that line and export again",
         )
-    try:
-        frame = pl.read_ndjson(io.BytesIO(data), infer_schema_length=None)
-        if not any(dtype.is_nested() for dtype in frame.dtypes):
-            return frame, encoding
-        keys = frame.columns
-    except (Exception, pl.exceptions.PanicException):
-        # polars cannot type a key that holds a list on one line and an object on another;
-        # the lines themselves say whether the file is sound.
-        keys = _jsonl_keys(data)
-    # A nested value becomes its JSON text, as a CSV export of it would hold; the rules then
-    # judge it like any other text.
-    try:
-        frame = pl.read_ndjson(io.BytesIO(data), schema=dict.fromkeys(keys, pl.String))
-    except (Exception, pl.exceptions.PanicException) as exc:
-        raise _unreadable("jsonl", exc) from exc
+    with _after_bom(path, bom) as lines:
+        try:
+            frame = pl.read_ndjson(lines, infer_schema_length=None)
+            if not any(dtype.is_nested() for dtype in frame.dtypes):
+                return frame, encoding
+            keys = frame.columns
+        except (Exception, pl.exceptions.PanicException):
+            # polars cannot type a key that holds a list on one line and an object on another;
+            # the lines themselves say whether the file is sound.
+            keys = _jsonl_keys(_lines(path, start))
+        # A nested value becomes its JSON text, as a CSV export of it would hold; the rules
+        # then judge it like any other text.
+        try:
+            frame = pl.read_ndjson(lines, schema=dict.fromkeys(keys, pl.String))
+        except (Exception, pl.exceptions.PanicException) as exc:
+            raise _unreadable("jsonl", exc) from exc
     return frame, encoding
 
 
-def _jsonl_keys(data: bytes) -> list[str]:
+def _jsonl_keys(lines: Iterable[bytes]) -> list[str]:
     """The keys of every line, in order of appearance; FileSetAside naming the first line that
     is not one JSON object of UTF-8 text."""
     keys: dict[str, None] = {}
-    for number, line in enumerate(data.split(b"\n"), start=1):
+    for number, line in enumerate(lines, start=1):
         if not line.strip():
             continue
         try:
@@ -421,6 +522,10 @@ def _read_raw(path: Path, fmt: str) -> tuple[pl.DataFrame, str | None, list[str]
             return frame, encoding, frame.columns
     except FileSetAside:
         raise
+    except OSError as exc:
+        if exc.errno in DISK_FULL:
+            raise
+        raise _unreadable(fmt, exc) from exc
     # Any parser failure, a panic included, means the file itself is unreadable.
     except (Exception, pl.exceptions.PanicException) as exc:
         raise _unreadable(fmt, exc) from exc
@@ -493,9 +598,10 @@ def map_headers(source: Source, headers: list[str]) -> tuple[dict[str, str], lis
 
 
 def read_file(path: Path, source: Source, *, name: str | None = None) -> ReadResult:
-    """Read one landing file into Utf8 columns named as the contract, trimmed, '' as null.
-    `name` is the file's own name when `path` is another way to it (/proc/self/fd/N): the
-    format is taken from the name."""
+    """Read one landing file into Utf8 columns named as the contract. Free text is trimmed,
+    '' as null; the other columns are as read, for `validate` trims the few of their values
+    that need it (`trimmed_here`). `name` is the file's own name when `path` is another way
+    to it (/proc/self/fd/N): the format is taken from the name."""
     fmt = file_format(Path(name) if name else Path(path))
     raw, encoding, headers = _read_raw(Path(path), fmt)
     mapping, extras, language = map_headers(source, headers)
@@ -505,13 +611,22 @@ def read_file(path: Path, source: Source, *, name: str | None = None) -> ReadRes
         if h in mapping
     }
     frame = pl.DataFrame(list(text.values())).select(
-        pl.col(c.name).str.strip_chars()
-        if c.name in text
-        else pl.lit(None, dtype=pl.Utf8).alias(c.name)
+        pl.col(c.name) if c.name in text else pl.lit(None, dtype=pl.Utf8).alias(c.name)
         for c in source.columns
     )
+    free = [c.name for c in source.columns if c.name in text and not trimmed_here(c)]
+    # Free text is trimmed in the columns that have a value with blanks around it only (\s
+    # and strip_chars both mean Unicode White_Space): most exports have none, and a trimmed
+    # copy of a column of millions of values is a hundred megabytes or more.
+    padded = {}
+    if free:
+        padded = frame.select(pl.col(free).str.contains(r"^\s|\s$").any()).row(0, named=True)
+    if any(padded.values()):
+        frame = frame.with_columns(
+            pl.col(name).str.strip_chars() for name, found in padded.items() if found
+        )
     # A cell of blanks only is empty: rare, so looked for once per column, fixed where found.
-    blank = frame.select(pl.all().eq("").any()).row(0, named=True)
+    blank = frame.select(pl.col(free).eq("").any()).row(0, named=True) if free else {}
     if any(blank.values()):
         frame = frame.with_columns(
             pl.when(pl.col(name) != "").then(pl.col(name)).alias(name)
@@ -520,8 +635,20 @@ def read_file(path: Path, source: Source, *, name: str | None = None) -> ReadRes
         )
     unmapped = [i for i, h in enumerate(headers) if h not in mapping]
     # A row with nothing in it (a blank line, an empty row of a sheet) is not a row: neither
-    # counted nor numbered, as the workbook reader already skips empty rows.
-    empty = frame.select(pl.all_horizontal(pl.all().is_null())).to_series()
+    # counted nor numbered, as the workbook reader already skips empty rows. Blanks only are
+    # nothing in the columns not trimmed yet too; those are looked at in the rows that have
+    # no free text only.
+    if free:
+        empty = frame.select(pl.all_horizontal(pl.col(free).is_null())).to_series()
+    else:
+        empty = pl.repeat(True, frame.height, eager=True)
+    loose = [c.name for c in source.columns if c.name not in free]
+    if empty.any() and loose:
+        rows = empty.arg_true()
+        blank_only = frame[rows].select(
+            pl.all_horizontal(pl.col(loose).str.strip_chars().fill_null("") == "")
+        )
+        empty = empty.scatter(rows.filter(~blank_only.to_series()), False)
     if empty.any():
         for i in unmapped:
             empty = empty & ~_has_value(raw.to_series(i))

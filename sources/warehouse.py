@@ -229,8 +229,48 @@ def raw_table_ddl(source: Source) -> str:
     return f"create table if not exists {source.raw_table} (\n    {cols}\n)"
 
 
+def digest_as_bigint(hex_sql: str) -> str:
+    """SQL for how a keyed digest is stored, from SQL giving its SHA-256 in hex: the first
+    8 bytes, big-endian, as a signed (two's complement) 64-bit integer."""
+    u = f"('0x' || left({hex_sql}, 16))::ubigint"
+    return f"({u}::hugeint - ({u} >> 63)::hugeint * 18446744073709551616)::bigint"
+
+
+def _migrate_raw_table(con: duckdb.DuckDBPyConnection, source: Source) -> None:
+    """Bring a raw table made by an earlier release to the stored types of today's contract:
+    a digest kept as 64 hex characters becomes the BIGINT computed from those characters,
+    the same value a load of today stores, so old and new rows join."""
+    schema, table = source.raw_table.split(".")
+    found = dict(
+        con.execute(
+            "select column_name, data_type from duckdb_columns() "
+            "where database_name = current_database() and schema_name = ? and table_name = ?",
+            [schema, table],
+        ).fetchall()
+    )
+    for name, dtype in source.raw_schema():
+        if dtype == "BIGINT" and name.endswith("_hash") and found.get(name) == "VARCHAR":
+            column = f'"{name}"'
+            con.execute(
+                f"alter table {source.raw_table} alter column {column} type bigint "
+                f"using ({digest_as_bigint(column)})"
+            )
+            # A table dbt built from the old digests keeps their type, and an incremental one
+            # would add new digests to it as text that matches nothing: dropped, dbt builds it
+            # whole on its next run.
+            for derived_schema, derived in con.execute(
+                "select c.schema_name, c.table_name from duckdb_columns() c "
+                "join duckdb_tables() t using (database_name, schema_name, table_name) "
+                "where c.database_name = current_database() and c.schema_name <> 'raw' "
+                "and c.column_name = ? and c.data_type = 'VARCHAR'",
+                [name],
+            ).fetchall():
+                con.execute(f'drop table "{derived_schema}"."{derived}"')
+
+
 def ensure_schema(con: duckdb.DuckDBPyConnection) -> None:
-    """Create the raw and audit layers if they are not there yet (idempotent)."""
+    """Create the raw and audit layers if they are not there yet, and bring those an earlier
+    release made up to date (idempotent)."""
     con.execute("create schema if not exists raw")
     con.execute("create schema if not exists audit")
     con.execute(FILE_LOADS_DDL)
@@ -240,3 +280,4 @@ def ensure_schema(con: duckdb.DuckDBPyConnection) -> None:
     con.execute("create sequence if not exists audit.load_id_seq start 1")
     for source in SOURCES.values():
         con.execute(raw_table_ddl(source))
+        _migrate_raw_table(con, source)

@@ -175,11 +175,11 @@ def _assert_whole_report(folder: Path) -> None:
 
 @pytest.fixture
 def small_disk(tmp_path):
-    """A 40 MB filesystem of its own (tmpfs), or None where this machine allows no mount."""
+    """A 20 MB filesystem of its own (tmpfs), or None where this machine allows no mount."""
     mount = tmp_path / "disk"
     mount.mkdir()
     made = subprocess.run(
-        ["mount", "-t", "tmpfs", "-o", "size=40m", "tmpfs", str(mount)], capture_output=True
+        ["mount", "-t", "tmpfs", "-o", "size=20m", "tmpfs", str(mount)], capture_output=True
     )
     if made.returncode != 0:
         yield None
@@ -249,7 +249,7 @@ from pathlib import Path
 from sources.contracts import PERMIT_CASES
 from sources.loader import DiskFull, load_pending
 signal.signal(signal.SIGXFSZ, signal.SIG_IGN)
-resource.setrlimit(resource.RLIMIT_FSIZE, (30 * 2**20, 30 * 2**20))
+resource.setrlimit(resource.RLIMIT_FSIZE, (15 * 2**20, 15 * 2**20))
 con = duckdb.connect(sys.argv[1])
 try:
     load_pending(con, Path(sys.argv[2]), PERMIT_CASES, pii_key="k" * 32)

@@ -20,7 +20,7 @@ def _cases(n: int = 20) -> pd.DataFrame:
                 "channel": "全程网办" if i % 4 else "窗口办理",
                 "intake": "网上申报",
                 "applicant_type": "自然人",
-                "applicant_id_hash": "a" * 64,
+                "applicant_id_hash": -7_517_489_824_120_513_392 + i,
                 "applicant_id_masked": "500234********1234",
                 "submitted_at": datetime(2022, 1, 1),
                 "accepted_at": datetime(2022, 1, 1, 1),
@@ -47,13 +47,23 @@ def test_suite_passes_on_good_rows():
     assert outcome.evaluated > 20
 
 
+def test_suite_passes_when_a_personal_value_is_absent():
+    # No applicant ID: neither digest nor mask, and pandas holds the digests as float64.
+    frame = _cases()
+    frame.loc[3, ["applicant_id_hash", "applicant_id_masked"]] = None
+    assert frame["applicant_id_hash"].dtype == "float64"
+    outcome = run_suite(permit_cases.build_suite(), frame)
+    assert outcome.success, outcome.summary()
+
+
 @pytest.mark.parametrize(
     ("column", "value", "expectation"),
     [
         ("status", "办理中", "expect_column_values_to_be_in_set"),
         ("case_id", None, "expect_column_values_to_not_be_null"),
         ("trips", 99, "expect_column_values_to_be_between"),
-        ("applicant_id_hash", "500234199001011234", "expect_column_values_to_match_regex"),
+        # A mask without its digest: the value was there, its digest was lost.
+        ("applicant_id_hash", None, "expect_column_values_to_not_be_null"),
     ],
 )
 def test_suite_fails_critically_on_rows_that_break_the_contract(column, value, expectation):
@@ -62,6 +72,29 @@ def test_suite_fails_critically_on_rows_that_break_the_contract(column, value, e
     outcome = run_suite(permit_cases.build_suite(), frame)
     assert not outcome.success and not outcome.critical_success
     assert expectation in {f["expectation"] for f in outcome.failures}
+
+
+@pytest.mark.parametrize(
+    "digests",
+    [
+        # Digests stored as text, as before they were integers.
+        lambda frame: [f"{d & (2**64 - 1):016x}" + "0" * 48 for d in frame["applicant_id_hash"]],
+        # One ID number in clear among the digests.
+        lambda frame: [
+            *frame["applicant_id_hash"][:3],
+            "500234199001011234",
+            *frame["applicant_id_hash"][4:],
+        ],
+    ],
+)
+def test_suite_fails_critically_on_digests_that_are_not_integers(digests):
+    frame = _cases()
+    frame["applicant_id_hash"] = pd.Series(digests(frame), dtype=object)
+    outcome = run_suite(permit_cases.build_suite(), frame)
+    assert not outcome.critical_success
+    assert {f["expectation"] for f in outcome.failures} == {
+        "expect_column_values_to_be_in_type_list"
+    }
 
 
 def test_shape_expectations_warn_without_failing_critically():

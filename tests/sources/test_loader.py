@@ -1,14 +1,18 @@
 """Loader: one transaction per file, audit that accounts for every row and file."""
 
+import errno
+import hashlib
 import os
 import shutil
 
 import duckdb
 import pytest
 
-from sources.contracts import PERMIT_CASES
+from sources import readers
+from sources.contracts import MARKET_ENTITIES, PERMIT_CASES
 from sources.landing import scan
-from sources.loader import load_pending
+from sources.loader import DiskFull, load_pending
+from sources.warehouse import ensure_schema
 from tests.sources.test_validate import GOOD, RIC
 
 HEADER = [c.header_zh for c in PERMIT_CASES.columns]
@@ -84,9 +88,104 @@ def test_personal_data_is_nowhere_in_clear(landing, tmp_path):
         "select applicant_id_masked, applicant_id_hash from raw.permit_cases limit 1"
     ).fetchone()
     assert masked == RIC[:6] + "********" + RIC[-4:]
-    assert len(digest) == 64 and RIC not in digest
+    assert isinstance(digest, int) and str(digest) != RIC
     con.close()
     assert RIC.encode() not in path.read_bytes()
+
+
+def _digest(key: str, value: str) -> int:
+    """The stored form of a keyed digest, worked out apart from the loader: the first 8 bytes
+    of SHA-256(key|value), big-endian, as a signed 64-bit integer."""
+    return int.from_bytes(
+        hashlib.sha256(f"{key}|{value}".encode()).digest()[:8], "big", signed=True
+    )
+
+
+def test_keyed_digest_is_the_first_8_bytes_of_sha256_as_a_signed_bigint(tmp_path):
+    folder = tmp_path / "landing" / "market_entities"
+    folder.mkdir(parents=True)
+    header = [c.header_zh for c in MARKET_ENTITIES.columns]
+    rows = []
+    # A lower-case x is stored upper-cased, so hashed so; the second representative has no name
+    # or ID number, so no digest either.
+    for event_id, name, rep_id in (("E1", "张三", RIC.lower()), ("E2", "", "")):
+        row = {**GOOD["market_entities"], "event_id": event_id}
+        row.update(legal_rep_name=name, legal_rep_id=rep_id)
+        rows.append(",".join(row[c.name] or "" for c in MARKET_ENTITIES.columns))
+    (folder / "e.csv").write_text("\n".join([",".join(header), *rows]) + "\n", encoding="utf-8")
+    key = "k" * 32
+    con = duckdb.connect(str(tmp_path / "w.duckdb"))
+    [result] = load_pending(con, tmp_path / "landing", MARKET_ENTITIES, pii_key=key)
+    assert (result.rows_loaded, result.rows_rejected) == (2, 0)
+    stored = con.execute(
+        "select event_id, legal_rep_name_hash, legal_rep_id_hash from raw.market_entities "
+        "order by event_id"
+    ).fetchall()
+    assert stored == [
+        ("E1", _digest(key, "张三"), _digest(key, RIC)),
+        ("E2", None, None),
+    ]
+    # Both signs occur: the top bit of the first byte is the sign. sha256 of "kkk…k|<RIC>"
+    # begins 0e 47 7c 00 89 7f 29 8c, which is 1028927381626104204.
+    assert _digest(key, "张三") < 0 < _digest(key, RIC) == 1028927381626104204
+    types = dict(
+        con.execute(
+            "select column_name, data_type from duckdb_columns() "
+            "where schema_name = 'raw' and table_name = 'market_entities'"
+        ).fetchall()
+    )
+    assert types["legal_rep_name_hash"] == types["legal_rep_id_hash"] == "BIGINT"
+    assert types["legal_rep_id_masked"] == "VARCHAR"
+
+
+def test_a_warehouse_with_text_digests_is_migrated_to_the_same_bigints(tmp_path):
+    # raw.permit_cases as an earlier release made it: the digest as 64 hex characters.
+    key = "k" * 32
+    con = duckdb.connect(str(tmp_path / "w.duckdb"))
+    con.execute("create schema raw")
+    cols = ", ".join(
+        f'"{n}" {"VARCHAR" if n == "applicant_id_hash" else t}'
+        for n, t in PERMIT_CASES.raw_schema()
+    )
+    con.execute(f"create table raw.permit_cases ({cols})")
+    values = [RIC, "91350100M000100Y43", None]
+    for i, value in enumerate(values):
+        hexdigest = None if value is None else hashlib.sha256(f"{key}|{value}".encode()).hexdigest()
+        con.execute(
+            "insert into raw.permit_cases (case_id, applicant_id_hash, _row_number) "
+            "values (?, ?, ?)",
+            [f"OLD{i}", hexdigest, i + 1],
+        )
+    # A mart dbt built from the old digests, and one without them.
+    con.execute("create schema marts")
+    con.execute(
+        "create table marts.fct_permit_cases as "
+        "select case_id, applicant_id_hash from raw.permit_cases"
+    )
+    con.execute("create table marts.kpi_values as select 1 as value")
+    ensure_schema(con)
+    ensure_schema(con)  # a second time finds nothing to do
+    marts = con.execute(
+        "select table_name from duckdb_tables() where schema_name = 'marts'"
+    ).fetchall()
+    assert marts == [("kpi_values",)]  # the one holding text digests is left for dbt to rebuild
+    migrated = con.execute(
+        "select applicant_id_hash from raw.permit_cases order by _row_number"
+    ).fetchall()
+    assert migrated == [(_digest(key, RIC),), (_digest(key, "91350100M000100Y43"),), (None,)]
+    assert con.execute(
+        "select data_type from duckdb_columns() where table_name = 'permit_cases' "
+        "and column_name = 'applicant_id_hash'"
+    ).fetchone() == ("BIGINT",)
+    # A load after the migration stores the same digest for the same person.
+    folder = tmp_path / "landing" / "permit_cases"
+    _write(folder, "new.csv", [_row(case_id="NEW1")], 1_000)
+    load_pending(con, tmp_path / "landing", PERMIT_CASES, pii_key=key)
+    same = con.execute(
+        "select count(distinct applicant_id_hash), count(*) from raw.permit_cases "
+        "where case_id in ('OLD0', 'NEW1')"
+    ).fetchone()
+    assert same == (1, 2)
 
 
 def test_keyed_hash_depends_on_the_key(landing, tmp_path):
@@ -95,9 +194,9 @@ def test_keyed_hash_depends_on_the_key(landing, tmp_path):
         con = duckdb.connect(str(tmp_path / f"{key}.duckdb"))
         load_pending(con, landing, PERMIT_CASES, pii_key=key)
         hashes.append(
-            con.execute("select applicant_id_hash from raw.permit_cases limit 1").fetchone()
+            con.execute("select applicant_id_hash from raw.permit_cases limit 1").fetchone()[0]
         )
-    assert hashes[0] != hashes[1]
+    assert hashes == [_digest("k1", RIC), _digest("k2", RIC)]
 
 
 def test_a_file_that_fails_mid_load_leaves_nothing(landing, tmp_path):
@@ -196,3 +295,24 @@ def test_many_extra_columns_are_named_briefly(tmp_path):
         "已忽略合同之外的列：备注0, 备注1, 备注2, 备注3, 备注4 等 7 列。 / extra columns ignored: "
         "备注0, 备注1, 备注2, 备注3, 备注4 and 2 more"
     )
+
+
+def test_a_full_temporary_disk_while_reading_stops_the_load_and_keeps_the_file(
+    tmp_path, monkeypatch
+):
+    def full(path, target):
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    monkeypatch.setattr(readers, "_gb18030_to_utf8", full)
+    folder = tmp_path / "landing" / "permit_cases"
+    folder.mkdir(parents=True)
+    text = "\n".join(",".join(r) for r in [HEADER, _row()]) + "\n"
+    (folder / "gb.csv").write_bytes(text.encode("gb18030"))
+    con = duckdb.connect(str(tmp_path / "w.duckdb"))
+    with pytest.raises(DiskFull, match="temporary folder"):
+        load_pending(con, tmp_path / "landing", PERMIT_CASES, pii_key="k")
+    # Not set aside: nothing is recorded, and the next run loads it.
+    assert con.execute("select count(*) from audit.file_loads").fetchone() == (0,)
+    monkeypatch.undo()
+    [result] = load_pending(con, tmp_path / "landing", PERMIT_CASES, pii_key="k")
+    assert (result.status, result.rows_loaded) == ("loaded", 1)

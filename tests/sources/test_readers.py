@@ -1,14 +1,17 @@
 """Readers: every format and encoding ends as the same strings under contract names."""
 
 import json
+import tempfile
 from pathlib import Path
 
 import polars as pl
 import pytest
 import xlsxwriter
 
+from sources import readers
 from sources.contracts import PERMIT_CASES, SERVICE_ITEMS
 from sources.readers import FileSetAside, read_file
+from sources.validate import PY_WHITESPACE
 
 ITEM_ZH = [
     "事项编码",
@@ -186,3 +189,108 @@ def test_parquet_and_jsonl_typed_values_become_strings(tmp_path):
     (tmp_path / "c.jsonl").write_text("\n".join(lines) + "\n", encoding="utf-8")
     row = read_file(tmp_path / "c.jsonl", PERMIT_CASES).frame.row(0, named=True)
     assert (row["case_id"], row["trips"], row["promised_days"]) == ("C2", "1", "3")
+
+
+# --- large files are read a block at a time -----------------------------------------------
+
+
+@pytest.fixture
+def small_blocks(monkeypatch, tmp_path):
+    """Blocks of a few bytes, so that every character, line and error can fall across two;
+    the temporary folder where a reader puts its copies, to see it emptied again."""
+    monkeypatch.setattr(readers, "BLOCK_BYTES", 5)
+    temp = tmp_path / "temp"
+    temp.mkdir()
+    monkeypatch.setattr(tempfile, "tempdir", str(temp))
+    yield
+    assert list(temp.iterdir()) == []
+
+
+ROWS = [[*ITEM_ROW[:1], f"事项{i}号", *ITEM_ROW[2:]] for i in range(20)]
+
+
+def test_gb18030_read_in_blocks_reads_as_utf_8_does(tmp_path, small_blocks):
+    gb = read_file(_csv(tmp_path / "gb.csv", ITEM_ZH, ROWS, "gb18030"), SERVICE_ITEMS)
+    utf8 = read_file(_csv(tmp_path / "u8.csv", ITEM_ZH, ROWS, "utf-8"), SERVICE_ITEMS)
+    assert gb.encoding == "gb18030" and utf8.encoding == "utf-8"
+    assert gb.frame.equals(utf8.frame) and gb.frame.height == 20
+
+
+def test_a_byte_that_is_not_gb18030_is_named_by_its_offset_in_the_file(tmp_path, small_blocks):
+    good = "\n".join(",".join(r) for r in [ITEM_ZH, *ROWS]).encode("gb18030")
+    at = good.index(b"\n", 100) + 1  # the start of the second data row, byte 154
+    data = good[:at] + b"\x81\x20" + good[at:]
+    with pytest.raises(UnicodeDecodeError) as whole:
+        data.decode("gb18030")
+    assert whole.value.start == at == 154
+    (tmp_path / "bad.csv").write_bytes(data)
+    with pytest.raises(FileSetAside) as err:
+        read_file(tmp_path / "bad.csv", SERVICE_ITEMS)
+    assert "(undecodable byte at offset 154)" in err.value.reason
+
+
+def test_a_gb18030_file_cut_in_a_character_is_said_to_be_cut_off(tmp_path, small_blocks):
+    data = "\n".join(",".join(r) for r in [ITEM_ZH, *ROWS]).encode("gb18030")
+    (tmp_path / "cut.csv").write_bytes(data + "办".encode("gb18030")[:1])
+    with pytest.raises(FileSetAside, match="cut off"):
+        read_file(tmp_path / "cut.csv", SERVICE_ITEMS)
+
+
+def test_a_utf_8_file_with_a_bad_byte_names_its_line(tmp_path, small_blocks):
+    data = "\n".join(",".join(r) for r in [ITEM_ZH, *ROWS]).encode("utf-8")
+    at = data.index("事项7号".encode())
+    (tmp_path / "bad.csv").write_bytes(data[:at] + b"\xff" + data[at:])
+    with pytest.raises(FileSetAside) as err:
+        read_file(tmp_path / "bad.csv", SERVICE_ITEMS)
+    # The header is line 1: 事项7号 is in the eighth data row.
+    assert "line 9 holds bytes that are not UTF-8" in err.value.reason
+
+
+def test_a_row_with_more_values_than_the_header_is_named_in_a_gb18030_file(tmp_path, small_blocks):
+    rows = [*ROWS[:5], [*ROWS[5], "多余"], *ROWS[6:]]
+    with pytest.raises(FileSetAside) as err:
+        read_file(_csv(tmp_path / "wide.csv", ITEM_ZH, rows, "gb18030"), SERVICE_ITEMS)
+    assert "line 7 has 10 fields, more than the 9 of the header" in err.value.reason
+
+
+def _jsonl_rows(n: int) -> list[dict]:
+    return [
+        dict(zip(ITEM_ZH, [*ITEM_ROW[:1], f"事项{i}号", *ITEM_ROW[2:]], strict=True))
+        for i in range(n)
+    ]
+
+
+def test_jsonl_with_a_byte_order_mark_read_in_blocks(tmp_path, small_blocks):
+    lines = [json.dumps(r, ensure_ascii=False) for r in _jsonl_rows(12)]
+    path = tmp_path / "bom.jsonl"
+    path.write_bytes(b"\xef\xbb\xbf" + "\n".join(lines).encode() + b"\n")
+    read = read_file(path, SERVICE_ITEMS)
+    assert (read.encoding, read.frame.height) == ("utf-8-sig", 12)
+    assert read.frame.get_column("item_name").to_list()[-1] == "事项11号"
+
+
+def test_jsonl_nested_values_after_a_byte_order_mark_become_their_json_text(tmp_path, small_blocks):
+    rows = _jsonl_rows(3)
+    rows[0]["备注"], rows[1]["备注"] = [1, 2], {"a": 1}  # a list on one line, an object on the next
+    path = tmp_path / "nested.jsonl"
+    path.write_bytes(b"\xef\xbb\xbf" + "\n".join(json.dumps(r) for r in rows).encode())
+    read = read_file(path, SERVICE_ITEMS)
+    assert read.frame.height == 3 and read.extra_columns == ["备注"]
+
+
+def test_a_lone_surrogate_is_named_by_its_line_across_blocks(tmp_path, small_blocks):
+    lines = [json.dumps(r, ensure_ascii=False) for r in _jsonl_rows(12)]
+    lines[8] = lines[8].replace("事项8号", "\\ud800x")
+    (tmp_path / "lone.jsonl").write_text("\n".join(lines), encoding="utf-8")
+    with pytest.raises(FileSetAside, match="line 9 holds a lone"):
+        read_file(tmp_path / "lone.jsonl", SERVICE_ITEMS)
+
+
+def test_free_text_is_trimmed_of_every_unicode_white_space(tmp_path):
+    white = [ch for ch in PY_WHITESPACE if ch not in "\x1c\x1d\x1e\x1f"]
+    rows = [[f"{ch}I{i}{ch}", f"{ch}名称", *ITEM_ROW[2:]] for i, ch in enumerate(white)]
+    frame = pl.DataFrame([dict(zip(ITEM_ZH, r, strict=True)) for r in rows])
+    frame.write_parquet(tmp_path / "white.parquet")
+    read = read_file(tmp_path / "white.parquet", SERVICE_ITEMS).frame
+    assert read.get_column("item_code").to_list() == [f"I{i}" for i in range(len(white))]
+    assert set(read.get_column("item_name")) == {"名称"}

@@ -1,7 +1,11 @@
 """Every rule of the contract rejects what it should, reports the first rule and the value."""
 
+import random
+import string
+
 import polars as pl
 import pytest
+from stdnum.cn import ric, uscc
 
 from sources.contracts import (
     COLUMN_RULES,
@@ -11,7 +15,16 @@ from sources.contracts import (
     SERVICE_ITEMS,
     SOURCES,
 )
-from sources.validate import mask_expr, validate
+from sources.validate import (
+    PY_WHITESPACE,
+    USCC_ALPHABET,
+    cn_id_valid,
+    mask_expr,
+    uscc_valid,
+    validate,
+)
+
+DIGITS = string.digits
 
 # Published examples of a valid credit code (GB 32100 annex) and ID number (GB 11643).
 USCC = "91350100M000100Y43"
@@ -294,3 +307,154 @@ def test_masks():
 def test_empty_frame():
     result = validate(_frame("service_items", []), SERVICE_ITEMS)
     assert result.good.height == 0 and result.rejected.height == 0
+
+
+# --- check characters, as expressions -----------------------------------------------------
+
+# Unicode White_Space: what str.isspace() takes but for the separators \x1c-\x1f.
+WHITE_SPACE = [ch for ch in PY_WHITESPACE if ch not in "\x1c\x1d\x1e\x1f"]
+
+
+def _stdnum_uscc(value: str) -> bool:
+    # stdnum raises for seven digits and a newline (its isdigits takes "1234567\n"): not valid.
+    try:
+        return uscc.is_valid(value)
+    except ValueError:
+        return False
+
+
+def _cn_id_rule(value: str) -> bool:
+    # The contract's GB 11643 rule: 17 ASCII digits and the right check digit, nothing more.
+    body = value[:17]
+    return (
+        len(value) == 18
+        and body.isascii()
+        and body.isdigit()
+        and ric.calc_check_digit(value) == value[17]
+    )
+
+
+# What turns a good code into a near miss, or into one stdnum still takes after compacting it.
+NEAR = [
+    *"0123456789ABXYZIOSVabxyz-* .,/:'\n\t\x1c",
+    *"９０－—　\u00a0\u2009\u200b\u0131\u017f\ufb00ß\U0001d7ce",
+]
+
+
+def _mutations(rng: random.Random, value: str) -> str:
+    chars = list(value)
+    for _ in range(rng.randrange(1, 4)):
+        at = rng.randrange(len(chars) + 1)
+        op = rng.randrange(5)
+        if op == 0 and chars:
+            chars[min(at, len(chars) - 1)] = rng.choice(NEAR)
+        elif op == 1:
+            chars.insert(at, rng.choice(NEAR))
+        elif op == 2 and chars:
+            del chars[min(at, len(chars) - 1)]
+        elif op == 3 and len(chars) > 1:
+            i, j = rng.randrange(len(chars)), rng.randrange(len(chars))
+            chars[i], chars[j] = chars[j], chars[i]
+        else:
+            chars = [c.lower() for c in chars]
+    return "".join(chars)
+
+
+def _verdicts(expr, values: list[str | None]) -> list[bool | None]:
+    return (
+        pl.DataFrame({"v": values}, schema={"v": pl.Utf8})
+        .select(expr(pl.col("v")))
+        .to_series()
+        .to_list()
+    )
+
+
+def test_credit_code_check_agrees_with_stdnum_on_random_and_mutated_codes():
+    rng = random.Random(32100)
+    codes = []
+    for _ in range(5_000):
+        body = "".join(rng.choice(DIGITS) for _ in range(8))
+        body += "".join(rng.choice(USCC_ALPHABET) for _ in range(9))
+        code = body + uscc.calc_check_digit(body)
+        codes += [code, _mutations(rng, code), _mutations(rng, code)]
+    codes += [USCC, "1234567\n" + "0" * 10, "９1350100M000100Y43", "91350100-M000100Y43", ""]
+    got = _verdicts(uscc_valid, [*codes, None])
+    assert got[-1] is None  # no code, no verdict: the required rule speaks for it
+    assert got[:-1] == [_stdnum_uscc(c) for c in codes]
+    assert 0.3 < sum(got[:-1]) / len(codes) < 0.8  # both verdicts well represented
+
+
+def test_id_number_check_agrees_with_the_gb_11643_rule_on_random_and_mutated_numbers():
+    rng = random.Random(11643)
+    numbers = []
+    for _ in range(5_000):
+        body = "".join(rng.choice(DIGITS) for _ in range(17))
+        number = body + ric.calc_check_digit(body + "0")
+        numbers += [number, _mutations(rng, number).upper(), _mutations(rng, number).upper()]
+    numbers += [RIC, "１" + RIC[1:], RIC[:-1] + "x", RIC + "0", ""]
+    got = _verdicts(cn_id_valid, [*numbers, None])
+    assert got[-1] is None
+    assert got[:-1] == [_cn_id_rule(n) for n in numbers]
+    assert 0.2 < sum(got[:-1]) / len(numbers) < 0.8
+
+
+def test_python_whitespace_is_what_str_isspace_takes():
+    assert set(PY_WHITESPACE) == {chr(c) for c in range(0x110000) if chr(c).isspace()}
+
+
+# --- values with blanks around them -------------------------------------------------------
+
+
+def test_polars_reads_no_number_with_blanks_around_it():
+    # What trimmed_here relies on: a number that parses had no blanks around it.
+    texts = [f"{ch}{n}" for ch in WHITE_SPACE for n in ("5", "1.5", "1e3")]
+    texts += [f"{n}{ch}" for ch in WHITE_SPACE for n in ("5", "1.5", "1e3")]
+    assert pl.Series(texts).cast(pl.Float64, strict=False).null_count() == len(texts)
+
+
+def test_typed_values_are_trimmed_where_they_do_not_fit_as_they_stand():
+    case = {
+        **GOOD["permit_cases"],
+        "submitted_at": "\u3000 2022-01-01 09:00:00\t",
+        "accepted_at": " 2022/01/01 10:00:00 ",
+        "channel": " 窗口办理\u00a0",
+        "trips": "\u20033 ",
+        "promised_days": "\n5",
+    }
+    row = validate(_frame("permit_cases", [case]), PERMIT_CASES).good.row(0, named=True)
+    assert str(row["submitted_at"]) == "2022-01-01 09:00:00"
+    assert str(row["accepted_at"]) == "2022-01-01 10:00:00"
+    assert (row["channel"], row["trips"], row["promised_days"]) == ("窗口办理", 3, 5)
+    item = {**GOOD["service_items"], "online_enabled": " 否 ", "item_status": "停用\r"}
+    row = validate(_frame("service_items", [item]), SERVICE_ITEMS).good.row(0, named=True)
+    assert (row["online_enabled"], row["item_status"]) == (False, "停用")
+
+
+@pytest.mark.parametrize(
+    ("change", "rule", "column", "value"),
+    [
+        ({"submitted_at": " \t "}, "required", "submitted_at", None),
+        ({"trips": " 99 "}, "above_maximum", "trips", "99"),
+        (
+            {"submitted_at": " 2022-13-01 09:00:00"},
+            "invalid_timestamp",
+            "submitted_at",
+            "2022-13-01 09:00:00",
+        ),
+        ({"channel": "\u3000线下"}, "not_allowed_value", "channel", "线下"),
+    ],
+)
+def test_a_value_with_blanks_around_it_is_judged_and_reported_trimmed(change, rule, column, value):
+    bad = {**GOOD["permit_cases"], **change}
+    result = validate(_frame("permit_cases", [GOOD["permit_cases"], bad]), PERMIT_CASES)
+    rejected = result.rejected.row(0, named=True)
+    assert (rejected["_row_number"], rejected["rule"]) == (2, rule)
+    assert (rejected["column_name"], rejected["value"]) == (column, value)
+
+
+def test_allowed_values_have_no_blanks_around_them():
+    # A listed value that fits as it stands is stored as it stands (trimmed_here).
+    for source in SOURCES.values():
+        for col in source.columns:
+            for value in col.allowed or ():
+                assert value == value.strip()
