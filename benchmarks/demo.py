@@ -2,17 +2,22 @@
 
     .venv/bin/python benchmarks/demo.py --repeat 3 [--scale 1]
     .venv/bin/python benchmarks/demo.py --scales 1,20,100,200 --work /var/tmp/kzdw-scales
+    .venv/bin/python benchmarks/demo.py --scales 200 --work W --results W/scales.json --keep
 
 Writes the demo landing set once, then for each repeat builds a fresh warehouse (new DuckDB
 file, new Dagster home) with `kzdw run`, sampling the resident memory of the whole process
 tree (kzdw, dbt) every 0.2 s from /proc. Prints each run and the medians; with --scales, a
 table of time and peak memory against the data's size (time x and data x: relative to the
-first scale), removing each scale's files before the next.
+first scale), removing each scale's files before the next. --results keeps each scale's
+figures in a JSON file, so that a long table can be measured a scale at a time (a scale
+already there is not measured again) and printed whole; --keep leaves the last run's folder
+(landing archive, warehouse, serving copy) for `benchmarks/daily.py`.
 """
 
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import shutil
 import statistics
@@ -88,7 +93,7 @@ def _landing_stats(landing: Path) -> tuple[int, int]:
     return len(files), sum(p.stat().st_size for p in files)
 
 
-def measure_scale(work: Path, base: dict, scale: float, repeat: int) -> dict:
+def measure_scale(work: Path, base: dict, scale: float, repeat: int, keep: bool = False) -> dict:
     """Write the demo at `scale` (timed, peak memory) and build it `repeat` times; each run on
     its own copy of the landing set (a run moves what it loads), removed after."""
     kzdw = [sys.executable, "-m", "kzdw.cli"]
@@ -132,7 +137,10 @@ def measure_scale(work: Path, base: dict, scale: float, repeat: int) -> dict:
             f"run {i + 1}: kzdw run {t:.1f} s, peak RSS of the process tree {peak:.0f} MiB",
             flush=True,
         )
-        shutil.rmtree(run_dir)
+        if not (keep and i + 1 == repeat):
+            shutil.rmtree(run_dir)
+        else:
+            print(f"kept {run_dir}", flush=True)
     out["run_s"], out["run_mib"] = statistics.median(times), statistics.median(peaks)
     print(
         f"median: {out['run_s']:.1f} s wall, {out['run_mib']:.0f} MiB peak "
@@ -152,6 +160,8 @@ def main() -> None:
         "take over 10 minutes are measured once",
     )
     ap.add_argument("--work", type=Path, help="working folder (default: a new temporary one)")
+    ap.add_argument("--results", type=Path, help="JSON file of each scale's figures, kept")
+    ap.add_argument("--keep", action="store_true", help="keep the last run's folder")
     args = ap.parse_args()
     work = args.work or Path(tempfile.mkdtemp(prefix="kzdw-demo-bench-"))
     work.mkdir(parents=True, exist_ok=True)
@@ -160,10 +170,18 @@ def main() -> None:
     if not args.scales:
         measure_scale(work, base, args.scale, args.repeat)
         return
-    rows = []
+    recorded = {}
+    if args.results and args.results.exists():
+        recorded = {r["scale"]: r for r in json.loads(args.results.read_text())}
     for scale in (float(x) for x in args.scales.split(",")):
+        if scale in recorded:
+            print(f"scale {scale:g}: from {args.results}", flush=True)
+            continue
         repeat = args.repeat if scale <= 20 else 1
-        rows.append(measure_scale(work, base, scale, repeat))
+        recorded[scale] = measure_scale(work, base, scale, repeat, keep=args.keep)
+        if args.results:
+            args.results.write_text(json.dumps(list(recorded.values()), indent=1))
+    rows = sorted(recorded.values(), key=lambda r: r["scale"])
     first = rows[0]
     print(
         "\n| scale | cases | case versions | landing MiB | kzdw demo s | demo peak MiB | "
