@@ -102,3 +102,47 @@ def test_dbt_connects_with_the_same_duckdb_settings(tmp_path):
         "threads": 1,
         "temp": str(tmp_path / "w.duckdb.tmp"),
     }
+
+
+def test_a_build_that_spills_goes_on_with_the_next_models(tmp_path):
+    """A model that sorts beyond the memory limit spills to the temporary folder; the models
+    after it, each on a new cursor, still run (DuckDB refuses to set the temporary folder again
+    once it has been used, so dbt must not set it per cursor)."""
+    project = tmp_path / "project"
+    (project / "models").mkdir(parents=True)
+    (project / "dbt_project.yml").write_text(
+        "name: spill\nversion: '1.0.0'\nconfig-version: 2\nprofile: kzdw\n"
+        "flags: {send_anonymous_usage_stats: false}\n"
+        "models: {spill: {+materialized: table}}\n"
+    )
+    (project / "models" / "sorted.sql").write_text(
+        "select i, md5(i::varchar) as h from range(4000000) t(i) order by h"
+    )
+    for name in ("after_a", "after_b", "after_c"):
+        (project / "models" / f"{name}.sql").write_text(
+            "select count(*) as n from {{ ref('sorted') }}"
+        )
+    settings = _settings(tmp_path, KZDW_DUCKDB_MEMORY_LIMIT="100MiB", KZDW_DUCKDB_THREADS="1")
+    proc = subprocess.run(
+        [
+            installed_command("dbt"),
+            "run",
+            "--project-dir",
+            str(project),
+            "--profiles-dir",
+            str(DBT_PROJECT_DIR),
+            "--target-path",
+            str(tmp_path / "target"),
+            "--log-path",
+            str(tmp_path / "logs"),
+        ],
+        cwd=project,
+        env={**settings.dbt_env(), "PATH": "/usr/bin:/bin", "HOME": str(tmp_path)},
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
+    # With the folder set per cursor, after_a, after_b and after_c fail ("Cannot switch
+    # temporary directory after the current one has been used"): the sort did spill.
+    assert "PASS=4" in proc.stdout
