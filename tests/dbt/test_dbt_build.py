@@ -462,7 +462,8 @@ def _execute(warehouse: Path, *statements: str) -> None:
 def test_incremental_cases_match_a_full_rebuild(built: tuple[Path, Path], tmp_path: Path) -> None:
     """fct_permit_cases reworks the cases with a version loaded since its last build, and all
     of them when the calendar changed; either way it ends as a full rebuild would. C5 carries
-    a planted value (trips 99) that only a rework of C5 would undo."""
+    planted values that only a rework of C5 would undo: trips 99 (a new version of C5 would),
+    then a deadline (reckoning it on a new calendar does)."""
     warehouse = tmp_path / "w.duckdb"
     shutil.copyfile(built[1], warehouse)
     before = _cases(warehouse)
@@ -495,10 +496,12 @@ def test_incremental_cases_match_a_full_rebuild(built: tuple[Path, Path], tmp_pa
 
     # 2022-10-08 is no longer a make-up working day: C6 (accepted 09-30, 1 working day,
     # completed 10-09) had a deadline of 10-08 and was late; now it is due the make-up
-    # Sunday 10-09 and on time. Every case is reworked on the new calendar, C5 too.
+    # Sunday 10-09 and on time. Every case is reckoned again on the new calendar, from its
+    # stored version: C5's planted deadline is undone.
     _execute(
         warehouse,
-        plant,
+        "update marts.fct_permit_cases set deadline_date = date '2000-01-01' "
+        "where case_id = 'C5'",
         "delete from seeds.cn_calendar_days where calendar_date = date '2022-10-08'",
     )
     assert full["C6"][2:4] == (dt.date(2022, 10, 8), False)
@@ -506,7 +509,7 @@ def test_incremental_cases_match_a_full_rebuild(built: tuple[Path, Path], tmp_pa
     assert result.returncode == 0, result.stdout[-6000:]
     recalendared = _cases(warehouse)
     assert recalendared["C6"][2:4] == (dt.date(2022, 10, 9), True)
-    assert recalendared["C5"][1] == full["C5"][1] != 99
+    assert recalendared["C5"][2] == full["C5"][2] != dt.date(2000, 1, 1)
     assert {v[-1] for v in recalendared.values()} != {v[-1] for v in full.values()}
     result = _dbt_build(tmp_path, warehouse, *models, "--full-refresh", command="run")
     assert result.returncode == 0, result.stdout[-6000:]

@@ -3,10 +3,11 @@
 -- Incremental, so that a file of new cases does not rebuild millions of old ones: a build
 -- re-derives only the cases with a version loaded since the last build (raw.permit_cases only
 -- grows and _load_id rises with every load), and every case when the working-day calendar
--- has changed since its deadline was reckoned (deadline_calendar). The current version is
--- picked here among the versions of those cases (keep_current_version, as in the staging
--- views): stg_permit_cases__cases would rank every case first, as DuckDB does not push the
--- filter through its window. A full refresh builds it whole.
+-- has changed since its deadline was reckoned (deadline_calendar). A stored row is a copy of
+-- its case's current version among the versions loaded before, so the current version now is
+-- picked (keep_current_version, as in the staging views) between the stored row and the
+-- versions loaded since: no build reads the case's older versions again, nor ranks every case
+-- as stg_permit_cases__cases would. A full refresh builds it whole from every version.
 {{ config(
     materialized='incremental',
     unique_key='case_id',
@@ -53,23 +54,40 @@ coverage as (
 ),
 
 {% if rework_changed_only %}
-changed_cases as (
+{%- set version_columns = [
+    'case_id', 'item_code', 'channel', 'intake', 'applicant_type', 'applicant_id_hash',
+    'applicant_id_masked', 'status', 'trips', 'promised_days', 'rating', 'submitted_at',
+    'accepted_at', 'completed_at', 'updated_at', '_load_id', '_file_name', '_row_number',
+] %}
+new_versions as (
 
-    select case_id from versions
+    select {{ version_columns | join(', ') }} from versions
     where _load_id > (select coalesce(max(_load_id), 0) from {{ this }})
-    union
-    select case_id from {{ this }}
-    where deadline_calendar is distinct from (select deadline_calendar from coverage)
+
+),
+
+-- The stored rows of the cases to rework: those with a new version, and every case reckoned
+-- on another calendar.
+stored_versions as (
+
+    select {{ version_columns | join(', ') }} from {{ this }}
+    where case_id in (select case_id from new_versions)
+        or deadline_calendar is distinct from (select deadline_calendar from coverage)
 
 ),
 {% endif %}
 
 cases as (
 
-    select * from versions
     {% if rework_changed_only -%}
-    where case_id in (select case_id from changed_cases)
-    {% endif -%}
+    select * from (
+        select * from new_versions
+        union all
+        select * from stored_versions
+    )
+    {%- else -%}
+    select * from versions
+    {%- endif %}
     {{ keep_current_version('case_id') }}
 
 ),
