@@ -100,10 +100,12 @@ def _free_port() -> int:
 
 def _phases(work: Path, since: float) -> list[str]:
     """Runs created after `since` (epoch seconds): what started them, when they started and
-    ended, relative to the drop."""
+    ended, and each step's start and end, relative to the drop."""
     import dagster as dg
 
     lines = []
+    steps = {dg.DagsterEventType.STEP_START, dg.DagsterEventType.STEP_SUCCESS}
+    steps.add(dg.DagsterEventType.STEP_FAILURE)
     with dg.DagsterInstance.from_config(str(work / "dagster_home")) as instance:
         for record in reversed(instance.get_run_records()):
             created = record.create_timestamp.timestamp()
@@ -119,6 +121,16 @@ def _phases(work: Path, since: float) -> list[str]:
                 f"    {who:38s} created {created - since:6.1f}  started {start}  ended {end}  "
                 f"{run.status.value}"
             )
+            began: dict[str, float] = {}
+            for entry in instance.all_logs(run.run_id, of_type=steps):
+                key = entry.step_key or "?"
+                if entry.dagster_event_type == dg.DagsterEventType.STEP_START:
+                    began[key] = entry.timestamp
+                elif key in began:
+                    lines.append(
+                        f"      step {key:36s} {began[key] - since:6.1f} -> "
+                        f"{entry.timestamp - since:6.1f}  ({entry.timestamp - began[key]:.1f} s)"
+                    )
     return lines
 
 

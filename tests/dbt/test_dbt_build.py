@@ -500,8 +500,7 @@ def test_incremental_cases_match_a_full_rebuild(built: tuple[Path, Path], tmp_pa
     # stored version: C5's planted deadline is undone.
     _execute(
         warehouse,
-        "update marts.fct_permit_cases set deadline_date = date '2000-01-01' "
-        "where case_id = 'C5'",
+        "update marts.fct_permit_cases set deadline_date = date '2000-01-01' where case_id = 'C5'",
         "delete from seeds.cn_calendar_days where calendar_date = date '2022-10-08'",
     )
     assert full["C6"][2:4] == (dt.date(2022, 10, 8), False)
