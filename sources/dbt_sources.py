@@ -30,7 +30,8 @@ _LINEAGE_ZH = {
 }
 
 _PERSONAL_FORMS = {
-    "hash": "keyed SHA-256 (hex) of the {desc}, for joins and distinct counts; the clear value "
+    "hash": "keyed digest of the {desc} (the first 8 bytes of its keyed SHA-256, as a BIGINT), "
+    "for joins and distinct counts; the clear value "
     "is never stored",
     "masked": "masked {desc} for display ({mask})",
 }
