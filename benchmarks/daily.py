@@ -77,7 +77,9 @@ def day_files(con: duckdb.DuckDBPyConnection, day: dt.date, cases: int, entities
     births = rng.integers(-10_000, 12_000, n_new)
     new = pl.DataFrame(
         {
-            "case_id": [f"D{stamp}{i:07d}" for i in range(n_new)],
+            # The platform's numbering, as in the demo: 500154, the submission date, a running
+            # number (from 900000: the demo numbers a day's cases from 1).
+            "case_id": [f"500154{stamp}{900_000 + i:06d}" for i in range(n_new)],
             "item_code": np.array(items)[rng.integers(0, len(items), n_new)],
             "channel": np.where(rng.random(n_new) < 0.6, "全程网办", "窗口办理"),
             "intake": np.array(["网上申报", "一窗综办", "部门窗口"])[rng.integers(0, 3, n_new)],

@@ -14,6 +14,9 @@ it only what changed since:
   rewritten whole;
 - views, comments and sequences are compared by definition.
 
+When the previous copy already holds all of that (a second run that finds nothing new since
+the copy the first one published), nothing is copied or published (`Refreshed.unchanged`).
+
 Every table is checked against the warehouse after the refresh (row counts; the fingerprint
 where one was taken). Deletions come first, then appended and reworked rows, then the tables
 written whole, each step checkpointed, so that what is written takes the blocks the step
@@ -57,6 +60,8 @@ class Refreshed:
     views: int = 0
     free_blocks: int = 0
     total_blocks: int = 0
+    # The previous copy already held the warehouse as it is: nothing was copied.
+    unchanged: bool = False
 
     @property
     def rows_written(self) -> int:
@@ -160,13 +165,25 @@ def refresh_copy(
     that stamp the rows they write with `_built_at`. Raises NotRefreshable when the copy
     cannot be brought up to date in place; `partial` is then left for the caller to remove."""
     database = con.execute("select current_database()").fetchone()[0]
+    incremental = dict(incremental or {})
+    quoted = str(previous).replace(chr(39), chr(39) * 2)
+    try:
+        con.execute(f"attach '{quoted}' as \"{COPY}\" (read_only)")
+    except duckdb.Error as exc:
+        raise NotRefreshable(f"the previous copy {previous} cannot be opened: {exc}") from exc
+    try:
+        if _holds_everything(con, database, incremental):
+            return Refreshed(unchanged=True)
+    finally:
+        con.execute(f'use "{database}"')
+        con.execute(f'detach "{COPY}"')
     shutil.copyfile(previous, partial)
     try:
         con.execute(f"attach '{str(partial).replace(chr(39), chr(39) * 2)}' as \"{COPY}\"")
     except duckdb.Error as exc:
         raise NotRefreshable(f"the previous copy {previous} cannot be opened: {exc}") from exc
     try:
-        return _refresh(con, database, dict(incremental or {}))
+        return _refresh(con, database, incremental)
     finally:
         con.execute(f'use "{database}"')
         con.execute(f'detach "{COPY}"')
@@ -276,6 +293,44 @@ def _refresh(con, database: str, incremental: dict) -> Refreshed:
     return done
 
 
+def _sequences(con, database: str) -> dict:
+    return {
+        (schema, name): following
+        for schema, name, following in con.execute(
+            "select schema_name, sequence_name, coalesce(last_value + 1, start_value) "
+            "from duckdb_sequences() where database_name = ?",
+            [database],
+        ).fetchall()
+    }
+
+
+def _holds_everything(con, database: str, incremental: dict) -> bool:
+    """Whether the attached previous copy holds the warehouse as it is: the same tables with
+    the same columns and comments, every table kept (the refresh's own test, cheapest first),
+    the same views, comments and sequences."""
+    live, copy = _tables(con, database), _tables(con, COPY)
+    if live.keys() != copy.keys():
+        return False
+    for key, table in live.items():
+        if (table.comment, table.columns) != (copy[key].comment, copy[key].columns):
+            return False
+    if _views(con, database) != _views(con, COPY):
+        return False
+    if _view_column_comments(con, database) != _view_column_comments(con, COPY):
+        return False
+    if _sequences(con, database) != _sequences(con, COPY):
+        return False
+
+    def cost(key: tuple[str, str]) -> int:
+        if key[0] in APPEND_ONLY_SCHEMAS or key in APPEND_ONLY_TABLES:
+            return 0  # counts
+        return 1 if key in incremental else 2  # a stamp, or a fingerprint
+
+    return all(
+        _decide(con, live[key], incremental.get(key)) == ("keep",) for key in sorted(live, key=cost)
+    )
+
+
 def _decide(con, table: _Table, key_column: str | None) -> tuple:
     """What the copy's table (same columns as the warehouse's) needs: keep, append the rows of
     later loads, rework the keys written by later builds, or rewrite."""
@@ -301,9 +356,14 @@ def _decide(con, table: _Table, key_column: str | None) -> tuple:
         return ("rewrite",)
     if key_column and BUILT_AT in names and key_column in names:
         since = con.execute(f'select max("{BUILT_AT}") from {target}').fetchone()[0]
-        if since is not None:
-            return ("rework", key_column, since)
-        return ("rewrite",)
+        if since is None:
+            return ("rewrite",)
+        later = con.execute(
+            f'select count(*) from {source} where "{BUILT_AT}" > ?', [since]
+        ).fetchone()[0]
+        if later == 0 and _count(con, source) == _count(con, target):
+            return ("keep",)
+        return ("rework", key_column, since)
     count = _count(con, source)
     if count <= FINGERPRINTED_ROWS:
         wanted = _fingerprint(con, source)
@@ -336,17 +396,7 @@ def _sync_comments(con, database: str, live: dict, live_views: dict) -> None:
 def _sync_sequences(con, database: str) -> None:
     """Each sequence of the copy gives the value the warehouse's would give next."""
 
-    def sequences(db: str) -> dict:
-        return {
-            (schema, name): following
-            for schema, name, following in con.execute(
-                "select schema_name, sequence_name, coalesce(last_value + 1, start_value) "
-                "from duckdb_sequences() where database_name = ?",
-                [db],
-            ).fetchall()
-        }
-
-    live, copy = sequences(database), sequences(COPY)
+    live, copy = _sequences(con, database), _sequences(con, COPY)
     for key in copy.keys() - live.keys():
         con.execute(f'drop sequence "{COPY}"."{key[0]}"."{key[1]}"')
     for key, following in live.items():

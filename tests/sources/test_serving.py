@@ -4,6 +4,7 @@ it. Only what changed is written."""
 
 from __future__ import annotations
 
+import hashlib
 import subprocess
 from pathlib import Path
 
@@ -164,11 +165,35 @@ def test_a_refreshed_copy_equals_the_warehouse_and_writes_only_what_changed(publ
     con.execute("detach before")
 
 
-def test_an_unchanged_warehouse_keeps_every_table(published, tmp_path):
+def test_a_copy_that_holds_everything_is_left_as_it_is(published, tmp_path):
+    """A second run that finds nothing new since the copy was published copies nothing."""
     con, serving = published
-    done = refresh_copy(con, serving, tmp_path / "serving" / "next.duckdb", {})
-    assert done.rows_written == 0 and done.dropped == []
-    assert_same_database(con, tmp_path / "serving" / "next.duckdb")
+    before = hashlib.sha256(serving.read_bytes()).hexdigest()
+    partial = tmp_path / "serving" / "next.duckdb"
+    done = refresh_copy(con, serving, partial, {("marts", "fct_cases"): "case_id"})
+    assert done.unchanged and done.rows_written == 0
+    assert not partial.exists()
+    assert hashlib.sha256(serving.read_bytes()).hexdigest() == before
+    assert_same_database(con, serving)
+
+
+@pytest.mark.parametrize(
+    "change",
+    [
+        "comment on column marts.kpi_values.value is '数值（新）'",
+        "create or replace view staging.cases as select * from raw.cases where trips < 7",
+        "select nextval('audit.load_id_seq')",
+        "update marts.kpi_values set value = value + 1",
+        "update marts.fct_cases set _built_at = timestamp '2030-01-01' where case_id = 'c1'",
+    ],
+)
+def test_any_difference_is_refreshed(published, tmp_path, change):
+    con, serving = published
+    con.execute(change)
+    partial = tmp_path / "serving" / "next.duckdb"
+    done = refresh_copy(con, serving, partial, {("marts", "fct_cases"): "case_id"})
+    assert not done.unchanged
+    assert_same_database(con, partial)
 
 
 def test_a_table_rebuilt_from_nothing_is_rewritten_whole(published, tmp_path):

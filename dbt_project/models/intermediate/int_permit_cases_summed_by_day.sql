@@ -114,42 +114,55 @@ changed_dates as (
 ),
 {% endif %}
 
-dimensioned as (
+-- The cases each sum reads: in an incremental build only those counted on a day summed again,
+-- each found by a stored date column of fct_permit_cases (kept in submission order), so that
+-- it reads the row groups of those days only.
+submitted_cases as (
 
-    select
-        cast(cases.submitted_at as date) as submitted_date,
-        case
-            when cases.is_completed and cases.completed_at is not null
-                then cast(cases.completed_at as date)
-        end as completed_date,
-        coalesce(current_items.department, '(未填)') as department,
-        coalesce(cases.intake, '(未填)') as intake,
-        cases.channel,
-        cases.trips,
-        cases.accepted_at,
-        cases.is_on_time,
-        cases.rating,
-    from cases
-    left join current_items
-        on cases.item_code = current_items.item_code
+    select * from cases
     {% if is_incremental() -%}
-    where cast(cases.submitted_at as date) in (select activity_date from changed_dates)
-        or cast(cases.completed_at as date) in (select activity_date from changed_dates)
-    {% endif %}
+    where submitted_date in (select activity_date from changed_dates)
+    {%- endif %}
 
 ),
 
+completed_cases as (
+
+    select * from cases
+    where is_completed and completed_at is not null
+    {% if is_incremental() -%}
+    and completed_date in (select activity_date from changed_dates)
+    {%- endif %}
+
+),
+
+{% for counted in ['submitted', 'completed'] %}
+{{ counted }}_dimensioned as (
+
+    select
+        cast(c.{{ counted }}_at as date) as activity_date,
+        coalesce(current_items.department, '(未填)') as department,
+        coalesce(c.intake, '(未填)') as intake,
+        c.channel,
+        c.trips,
+        c.accepted_at,
+        c.is_on_time,
+        c.rating,
+    from {{ counted }}_cases as c
+    left join current_items
+        on c.item_code = current_items.item_code
+
+),
+
+{% endfor %}
 submitted_by_day as (
 
     select
-        submitted_date as activity_date,
+        activity_date,
         department,
         intake,
         count(*) as cases_submitted,
-    from dimensioned
-    {% if is_incremental() -%}
-    where submitted_date in (select activity_date from changed_dates)
-    {% endif -%}
+    from submitted_dimensioned
     group by all
 
 ),
@@ -157,7 +170,7 @@ submitted_by_day as (
 completed_by_day as (
 
     select
-        completed_date as activity_date,
+        activity_date,
         department,
         intake,
         count(*) as cases_completed,
@@ -167,11 +180,7 @@ completed_by_day as (
         count(*) filter (where accepted_at is not null and is_on_time) as on_time_cases,
         count(*) filter (where rating is not null) as rated_cases,
         count(*) filter (where rating in ('非常满意', '满意', '基本满意')) as satisfied_cases,
-    from dimensioned
-    where completed_date is not null
-    {% if is_incremental() -%}
-    and completed_date in (select activity_date from changed_dates)
-    {% endif -%}
+    from completed_dimensioned
     group by all
 
 ),

@@ -82,7 +82,8 @@ def _compact_when_creeping(warehouse: WarehouseResource) -> tuple | None:
     "it in one step. `kzdw run` and the daily rebuild write it whole (compact: no free "
     "blocks), and compact the live warehouse file when more than "
     f"{COMPACT_FREE_SHARE:.0%} of it is free; a landing run brings the previous copy up to "
-    "date, rewriting only the rows and tables that changed, and falls back to a whole copy "
+    "date, rewriting only the rows and tables that changed (and leaves it alone when it "
+    "already holds everything), and falls back to a whole copy "
     f"when that would leave more than {MAX_FREE_SHARE:.0%} of it free. An analyst's open "
     "connection keeps reading the copy it opened; a new connection sees the new one; a failed "
     "build never reaches this asset, so the previous copy stays.",
@@ -104,7 +105,7 @@ def warehouse(context: dg.AssetExecutionContext, warehouse: WarehouseResource):
         if refresh:
             try:
                 refreshed = refresh_copy(con, target, partial, _incremental_models())
-                how = "refreshed"
+                how = "unchanged" if refreshed.unchanged else "refreshed"
             except NotRefreshable as exc:
                 progress_log.info("serving copy: a whole copy instead (%s)", exc)
                 partial.unlink(missing_ok=True)
@@ -118,7 +119,8 @@ def warehouse(context: dg.AssetExecutionContext, warehouse: WarehouseResource):
         raise
     finally:
         con.close()
-    os.replace(partial, target)
+    if how != "unchanged":
+        os.replace(partial, target)
     if not refresh:
         compacted = _compact_when_creeping(warehouse)
     seconds = time.perf_counter() - started
@@ -135,7 +137,7 @@ def warehouse(context: dg.AssetExecutionContext, warehouse: WarehouseResource):
     metadata["warehouse_bytes"] = settings.warehouse.stat().st_size
     if compacted:
         metadata["warehouse_compacted_from_bytes"] = compacted[0].total * compacted[0].block_size
-    if refreshed is not None:
+    if refreshed is not None and not refreshed.unchanged:
         metadata.update(
             rows_written=refreshed.rows_written,
             tables_kept=len(refreshed.kept),
