@@ -32,18 +32,20 @@ project_versions as (
 ),
 
 -- Every loaded version counts: the grid must not move when a later version corrects a date.
+-- The date of the earliest time, not the earliest of the dates: the same day, and DuckDB
+-- reads a column's minimum and maximum from its statistics instead of every row.
 source_bounds as (
 
     select
-        min(cast(submitted_at as date)) as first_date,
-        max(cast(updated_at as date)) as last_updated_date,
+        cast(min(submitted_at) as date) as first_date,
+        cast(max(updated_at) as date) as last_updated_date,
     from case_versions
     union all
-    select min(cast(completed_at as date)), max(cast(updated_at as date)) from event_versions
+    select cast(min(completed_at) as date), cast(max(updated_at) as date) from event_versions
     union all
-    select min(cast(updated_at as date)), max(cast(updated_at as date)) from item_versions
+    select cast(min(updated_at) as date), cast(max(updated_at) as date) from item_versions
     union all
-    select min(lead_date), max(cast(updated_at as date)) from project_versions
+    select min(lead_date), cast(max(updated_at) as date) from project_versions
 
 ),
 
