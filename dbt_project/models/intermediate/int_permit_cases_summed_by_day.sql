@@ -21,13 +21,11 @@
     post_hook="delete from {{ this }} where department is null",
 ) }}
 -- The versions are read only in an incremental build: depends_on: {{ ref('stg_permit_cases__case_versions') }}
+{#- The cases are named in each CTE that reads them, not imported once: DuckDB materialises a
+    CTE that is read more than once, which here would copy every case before filtering. #}
+{%- set cases = ref('fct_permit_cases') %}
 with
 
-cases as (
-
-    select * from {{ ref('fct_permit_cases') }}
-
-),
 
 current_items as (
 
@@ -80,7 +78,7 @@ resum_all as (
 
 reworked_cases as (
 
-    select case_id from cases
+    select case_id from {{ cases }}
     where _built_at > (select cases_built_at from built)
         and not (select resum_all from resum_all)
 
@@ -105,10 +103,10 @@ changed_dates as (
     select activity_date from {{ this }}
     where (select resum_all from resum_all)
     union
-    select submitted_date from cases
+    select submitted_date from {{ cases }}
     where (select resum_all from resum_all)
     union
-    select completed_date from cases
+    select completed_date from {{ cases }}
     where (select resum_all from resum_all)
 
 ),
@@ -119,7 +117,7 @@ changed_dates as (
 -- it reads the row groups of those days only.
 submitted_cases as (
 
-    select * from cases
+    select * from {{ cases }}
     {% if is_incremental() -%}
     where submitted_date in (select activity_date from changed_dates)
     {%- endif %}
@@ -128,7 +126,7 @@ submitted_cases as (
 
 completed_cases as (
 
-    select * from cases
+    select * from {{ cases }}
     where is_completed and completed_at is not null
     {% if is_incremental() -%}
     and completed_date in (select activity_date from changed_dates)
@@ -200,7 +198,7 @@ final as (
         coalesce(completed_by_day.rated_cases, 0) as rated_cases,
         coalesce(completed_by_day.satisfied_cases, 0) as satisfied_cases,
         (select departments_version from catalogue) as departments_version,
-        (select max(_built_at) from cases) as _cases_built_at,
+        (select max(_built_at) from {{ cases }}) as _cases_built_at,
     from submitted_by_day
     full join completed_by_day
         using (activity_date, department, intake)
@@ -212,7 +210,7 @@ final as (
         null as department,
         null as intake,
         (select departments_version from catalogue) as departments_version,
-        (select max(_built_at) from cases) as _cases_built_at,
+        (select max(_built_at) from {{ cases }}) as _cases_built_at,
     from changed_dates
     where activity_date is not null
     {% endif %}
