@@ -26,7 +26,6 @@
 {%- set cases = ref('fct_permit_cases') %}
 with
 
-
 current_items as (
 
     select * from {{ ref('dim_service_items') }}
