@@ -20,9 +20,7 @@ from __future__ import annotations
 import argparse
 import datetime as dt
 import os
-import signal
 import statistics
-import subprocess
 import sys
 import time
 from pathlib import Path
@@ -34,7 +32,7 @@ import polars as pl
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from benchmarks.latency import _free_port, _phases  # noqa: E402
+from benchmarks.latency import _phases, dagster_dev  # noqa: E402
 from sources.demo_files import LandingFile, write_landing_file  # noqa: E402
 from sources.demo_reference import TOWNSHIPS, credit_codes, resident_ids  # noqa: E402
 
@@ -192,18 +190,9 @@ def main() -> None:
     cases = con.execute("select count(*) from marts.fct_permit_cases").fetchone()[0]
     con.close()
     print(f"{deployment}: {cases:,} cases, newest update {last}", flush=True)
-    log = (deployment / "dagster-dev.log").open("ab")
-    daemon = subprocess.Popen(
-        [sys.executable, "-m", "kzdw.cli", "dev", "--port", str(_free_port())],
-        cwd=deployment,
-        env=env,
-        stdout=log,
-        stderr=subprocess.STDOUT,
-        start_new_session=True,
-    )
+    log = deployment / "dagster-dev.log"
     seconds = []
-    try:
-        time.sleep(20)  # the daemon and the code server start; the first sensor ticks pass
+    with dagster_dev(deployment, env, log) as daemon:
         for i in range(args.repeat):
             day = last + dt.timedelta(days=i + 1)
             con = duckdb.connect(str(serving), read_only=True)
@@ -218,7 +207,7 @@ def main() -> None:
                 os.replace(path, deployment / "landing" / f.source / path.name)
             while (seen := _shows(serving, day)) != want:
                 if time.time() - dropped > args.timeout or daemon.poll() is not None:
-                    raise SystemExit(f"{day}: serving shows {seen}, not {want}; see {log.name}")
+                    raise SystemExit(f"{day}: serving shows {seen}, not {want}; see {log}")
                 time.sleep(0.5)
             took = time.time() - dropped
             seconds.append(took)
@@ -229,9 +218,6 @@ def main() -> None:
             )
             print("\n".join(_phases(deployment, dropped)), flush=True)
             time.sleep(15)  # the automation run (the report) passes
-    finally:
-        os.killpg(daemon.pid, signal.SIGTERM)
-        daemon.wait(timeout=60)
     print(
         f"median daily build {statistics.median(seconds):.1f} s over {len(seconds)} day(s) "
         f"onto {cases:,} cases"

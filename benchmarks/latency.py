@@ -20,6 +20,7 @@ records: landing sensor → load run → automation run → serving copy), then 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import os
 import shutil
 import signal
@@ -28,6 +29,7 @@ import statistics
 import subprocess
 import sys
 import time
+from collections.abc import Iterator
 from datetime import datetime
 from pathlib import Path
 
@@ -98,6 +100,27 @@ def _free_port() -> int:
         return s.getsockname()[1]
 
 
+@contextlib.contextmanager
+def dagster_dev(work: Path, env: dict[str, str], log: Path) -> Iterator[subprocess.Popen]:
+    """`kzdw dev` (daemon, sensors, automation) on the deployment in `work`, its output appended
+    to `log`, once its code server is up and the first sensor ticks have passed; stopped after."""
+    with log.open("ab") as out:
+        daemon = subprocess.Popen(
+            [sys.executable, "-m", "kzdw.cli", "dev", "--port", str(_free_port())],
+            cwd=work,
+            env=env,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+        try:
+            time.sleep(20)
+            yield daemon
+        finally:
+            os.killpg(daemon.pid, signal.SIGTERM)
+            daemon.wait(timeout=60)
+
+
 def _phases(work: Path, since: float) -> list[str]:
     """Runs created after `since` (epoch seconds): what started them, when they started and
     ended, and each step's start and end, relative to the drop."""
@@ -151,18 +174,9 @@ def main() -> None:
         return
     env = _env(work)
     serving = work / "serving" / "warehouse.duckdb"
-    log = (work / "dagster-dev.log").open("wb")
-    daemon = subprocess.Popen(
-        [sys.executable, "-m", "kzdw.cli", "dev", "--port", str(_free_port())],
-        cwd=work,
-        env=env,
-        stdout=log,
-        stderr=subprocess.STDOUT,
-        start_new_session=True,
-    )
+    log = work / "dagster-dev.log"
     latencies = []
-    try:
-        time.sleep(20)  # the daemon and the code server start; the first sensor ticks pass
+    with dagster_dev(work, env, log) as daemon:
         for i in range(args.repeat):
             before = _serving_value(serving) or 0
             stamp = datetime.now().strftime("%H%M%S")
@@ -185,7 +199,7 @@ def main() -> None:
                 if value is not None and value >= before + args.rows - args.rows // 100_000 - 1:
                     break
                 if time.time() - dropped > args.timeout or daemon.poll() is not None:
-                    raise SystemExit(f"no new KPI after {args.timeout} s; see {log.name}")
+                    raise SystemExit(f"no new KPI after {args.timeout} s; see {log}")
                 time.sleep(0.5)
             seconds = time.time() - dropped
             latencies.append(seconds)
@@ -195,9 +209,6 @@ def main() -> None:
             )
             print("\n".join(_phases(work, dropped)), flush=True)
             time.sleep(AUTOMATION_INTERVAL_SECONDS * 2)  # let the daemon settle
-    finally:
-        os.killpg(daemon.pid, signal.SIGTERM)
-        daemon.wait(timeout=60)
     print(
         f"median file-to-KPI latency {statistics.median(latencies):.1f} s over {len(latencies)} "
         f"drops of {args.rows:,} rows (landing sensor every {SENSOR_INTERVAL_SECONDS} s, "
