@@ -11,6 +11,6 @@ from kzdw.settings import CODE_ROOT
 # the multiprocess executor's time: every run (a job, or assets materialised from the UI)
 # executes its steps one after another in one process.
 defs = dg.Definitions.merge(
-    dg.load_from_defs_folder(project_root=CODE_ROOT),
+    dg.load_from_defs_folder(path_within_project=CODE_ROOT),
     dg.Definitions(executor=dg.in_process_executor),
 )

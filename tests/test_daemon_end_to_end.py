@@ -251,8 +251,8 @@ def test_a_dropped_file_becomes_kpis_in_the_serving_copy(daemon):
     for r in new_runs:
         name = r.tags.get("dagster/sensor_name", "")
         by_sensor.setdefault(name, set()).update(built[r.run_id])
-    assert set(by_sensor) == {"permit_cases_file_landed_sensor", "kzdw_automation_sensor"}
-    landing = by_sensor["permit_cases_file_landed_sensor"]
+    assert set(by_sensor) == {"landing_sensor", "kzdw_automation_sensor"}
+    landing = by_sensor["landing_sensor"]
     assert {
         dg.AssetKey(["raw", "permit_cases"]),
         dg.AssetKey(["staging", "stg_permit_cases__cases"]),
@@ -262,11 +262,7 @@ def test_a_dropped_file_becomes_kpis_in_the_serving_copy(daemon):
     assert by_sensor["kzdw_automation_sensor"] == {dg.AssetKey(["reports", "leadership"])}
     # The landing run brought the previous serving copy up to date: it holds exactly what the
     # warehouse holds, table by table, view by view.
-    [landing_run] = [
-        r
-        for r in new_runs
-        if r.tags.get("dagster/sensor_name") == "permit_cases_file_landed_sensor"
-    ]
+    [landing_run] = [r for r in new_runs if r.tags.get("dagster/sensor_name") == "landing_sensor"]
     assert daemon.serving_publish(landing_run.run_id)["published"] == "refreshed"
     live = duckdb.connect(str(daemon.deployment.warehouse), read_only=True)
     try:
@@ -348,7 +344,7 @@ def test_an_analyst_connection_survives_loads_and_fifty_files_fail_no_run(daemon
     new_runs = [r for r in daemon.runs() if r.run_id not in runs_before]
     failed = [r for r in new_runs if r.status != dg.DagsterRunStatus.SUCCESS]
     assert failed == [], daemon.explain()
-    loads = [r for r in new_runs if r.tags.get("kzdw/source") == "permit_cases"]
+    loads = [r for r in new_runs if r.tags.get("kzdw/sources") == "permit_cases"]
     # The sensor batches whatever is ready on a tick: fifty files never take fifty runs.
     assert 2 <= len(loads) < 10
 

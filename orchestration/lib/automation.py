@@ -1,6 +1,7 @@
 """Declarative automation: what follows a file's load without anybody pressing a button.
 
-A landing sensor's run builds `raw/<source>` and everything between it and the serving copy.
+The landing sensor's run builds `raw/<source>` of each source with a file ready and everything
+between them and the serving copy.
 Every asset downstream of a raw table (dbt seeds, staging, marts, KPIs, the serving copy, the
 report) carries `after_upstream_updates()`, and `kzdw_automation_sensor` evaluates those
 conditions and requests the runs: the report after a new serving copy, and a build of

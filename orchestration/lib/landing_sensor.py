@@ -1,4 +1,5 @@
-"""A sensor per landing folder: a file that has stopped changing becomes a run that loads it.
+"""One sensor over every landing folder: files that have stopped changing become one run that
+loads them.
 
 A file still being written is not picked up half-way: a file is ready when nothing has
 written to it for SETTLE_SECONDS, that is when its size and modification time are the same on
@@ -7,21 +8,25 @@ SETTLE_SECONDS before (a file that was complete before it was moved in is taken 
 tick that sees a file too young looks again once the file could have settled (at most
 SETTLE_SECONDS later), so a new file is taken on the tick that first sees it.
 Names ending in .part, .tmp or .crdownload are never read, so a writer that may pause for
-longer mid-file writes under such a name and renames. The cursor holds what the last tick saw
-and which versions of which files runs were requested for, each file by its name's bytes (as
-hex), and the run it requests loads exactly those versions (`LoadConfig`).
+longer mid-file writes under such a name and renames. The cursor holds, source by source, what
+the last tick saw and which versions of which files runs were requested for, each file by its
+name's bytes (as hex), and the run it requests loads exactly those versions (`LoadConfig`).
 
-The run carries the file all the way to the analysts: the raw asset and every asset between it
-and the serving copy (the models that read it, their tests and checks, the KPI table, the
-copy), one run instead of a load followed by an automation run, so a dropped file reaches the
-serving copy after one run start. Declarative automation sees those assets updated after
-their inputs and requests nothing more of them; it still starts what follows the copy (the
-report) and every build that no file started.
+The run carries the files all the way to the analysts: the raw asset of every source with a
+file ready and every asset between them and the serving copy (the models that read them, their
+tests and checks, the KPI table, the copy), one run instead of a load followed by an
+automation run, so a dropped file reaches the serving copy after one run start. Files of
+several sources ready on the same tick (a day's exports, delivered together) go in the same
+run: one dbt build and one copy instead of one per source, which would queue one after another
+for the one writer. Declarative automation sees those assets updated after their inputs and
+requests nothing more of them; it still starts what follows the copy (the report) and every
+build that no file started.
 """
 
 import hashlib
 import json
 import time
+from collections.abc import Sequence
 
 import dagster as dg
 
@@ -35,24 +40,23 @@ SENSOR_INTERVAL_SECONDS = 5
 
 SERVING = dg.AssetKey(["serving", "warehouse"])
 
+SENSOR_NAME = "landing_sensor"
 
-def carried(source: Source) -> dg.AssetSelection:
-    """What a landing run builds: the source's raw asset, and what lies between it and the
+
+def carried(*sources: Source) -> dg.AssetSelection:
+    """What a landing run builds: the sources' raw assets, and what lies between them and the
     serving copy (the copy included)."""
-    raw = dg.AssetSelection.assets(dg.AssetKey(["raw", source.name]))
+    raw = dg.AssetSelection.assets(*(dg.AssetKey(["raw", s.name]) for s in sources))
     return raw.downstream() & dg.AssetSelection.assets(SERVING).upstream()
 
 
-def sensor_name(source: Source) -> str:
-    return f"{source.name}_file_landed_sensor"
-
-
 def ready_files(
-    cursor: str | None, now: dict[str, list[int]], clock_ns: int | None = None
-) -> tuple[list[str], str]:
-    """(files to load now, new cursor) from the previous cursor and the folder as it is now
-    ({file name: [size, mtime_ns]}), at `clock_ns` (time.time_ns() when not given)."""
-    state = json.loads(cursor) if cursor else {}
+    state: dict | None, now: dict[str, list[int]], clock_ns: int | None = None
+) -> tuple[list[str], dict]:
+    """(files to load now, new state) of one folder from its state after the previous tick and
+    the folder as it is now ({file name: [size, mtime_ns]}), at `clock_ns` (time.time_ns()
+    when not given)."""
+    state = state or {}
     seen, sent = state.get("seen", {}), state.get("sent", {})
     settled_before = (time.time_ns() if clock_ns is None else clock_ns) - SETTLE_SECONDS * 10**9
     ready = sorted(
@@ -63,13 +67,13 @@ def ready_files(
     )
     # Forget files that left the folder (loaded and archived), remember what was requested.
     sent = {n: sig for n, sig in sent.items() if n in now} | {n: now[n] for n in ready}
-    return ready, json.dumps({"seen": now, "sent": sent}, sort_keys=True)
+    return ready, {"seen": now, "sent": sent}
 
 
-def _settling_wait(cursor: str, ready: list[str], now: dict[str, list[int]]) -> float:
-    """Seconds until every file that is neither ready nor requested has gone SETTLE_SECONDS
-    without a change (0 when there is none)."""
-    sent = json.loads(cursor)["sent"]
+def _settling_wait(state: dict, ready: list[str], now: dict[str, list[int]]) -> float:
+    """Seconds until every file of a folder that is neither ready nor requested has gone
+    SETTLE_SECONDS without a change (0 when there is none)."""
+    sent = state["sent"]
     waiting = [sig for n, sig in now.items() if n not in ready and sent.get(n) != sig]
     if not waiting:
         return 0.0
@@ -77,53 +81,84 @@ def _settling_wait(cursor: str, ready: list[str], now: dict[str, list[int]]) -> 
     return min(float(SETTLE_SECONDS), max(0.0, youngest + SETTLE_SECONDS - time.time())) or 0.1
 
 
-def build_landing_sensor(source: Source) -> dg.SensorDefinition:
-    raw_key = dg.AssetKey(["raw", source.name])
+class _Folder:
+    """One source's landing folder as one tick sees it: its files, their signatures
+    ([size, mtime_ns] by key), the ones ready to load, and the folder's new state."""
+
+    def __init__(self, landing_dir: str, source: Source, state: dict | None) -> None:
+        self.landing_dir, self.source = landing_dir, source
+        self.files, self.now = self._look()
+        self.ready, self.state = ready_files(state, self.now)
+
+    def _look(self) -> tuple[dict, dict[str, list[int]]]:
+        by_key = {f.key: f for f in scan(self.landing_dir, self.source).files}
+        return by_key, {key: [f.size, f.mtime_ns] for key, f in by_key.items()}
+
+    def wait(self) -> float:
+        return _settling_wait(self.state, self.ready, self.now)
+
+    def look_again(self) -> None:
+        """The second look of a tick, once the young files could have settled. Files ready on
+        the first look are taken as they were then (a file replaced since is a new version,
+        for a later tick)."""
+        files, now = self._look()
+        more, self.state = ready_files(self.state, now)
+        first = {key: self.files[key] for key in self.ready}
+        self.ready = sorted(set(self.ready) | set(more))
+        self.files = files | first
+        self.now = {key: [f.size, f.mtime_ns] for key, f in self.files.items()}
+
+
+def build_landing_sensor(sources: Sequence[Source]) -> dg.SensorDefinition:
+    folders = ", ".join(f"{s.name}/" for s in sources)
 
     @dg.sensor(
-        name=sensor_name(source),
-        description=f"Watches the landing folder's {source.name}/ and requests a load of "
-        f"raw.{source.name} when files there have stopped changing (same size and time on two "
-        f"looks up to {SETTLE_SECONDS} s apart, or untouched for {SETTLE_SECONDS} s when first "
-        "seen). The same run builds what depends on it up to the serving copy (models, KPIs, "
-        "checks, the copy); the "
-        "report follows the new copy through declarative automation (kzdw_automation_sensor).",
-        asset_selection=carried(source),
+        name=SENSOR_NAME,
+        description=f"Watches the landing folders ({folders}) and requests a load of each "
+        f"source whose files there have stopped changing (same size and time on two looks up "
+        f"to {SETTLE_SECONDS} s apart, or untouched for {SETTLE_SECONDS} s when first seen). "
+        "Files of several sources ready on the same tick go in one run. The run builds what "
+        "depends on them up to the serving copy (models, KPIs, checks, the copy); the report "
+        "follows the new copy through declarative automation (kzdw_automation_sensor).",
+        asset_selection=carried(*sources),
         minimum_interval_seconds=SENSOR_INTERVAL_SECONDS,
         default_status=dg.DefaultSensorStatus.RUNNING,
     )
     def _sensor(context: dg.SensorEvaluationContext, warehouse: WarehouseResource):
-        def look() -> tuple[dict, dict]:
-            listing = scan(warehouse.settings.landing_dir, source)
-            by_key = {f.key: f for f in listing.files}
-            return by_key, {key: [f.size, f.mtime_ns] for key, f in by_key.items()}
-
-        by_key, now = look()
-        ready, cursor = ready_files(context.cursor, now)
-        wait = _settling_wait(cursor, ready, now)
+        state = json.loads(context.cursor) if context.cursor else {}
+        landing_dir = warehouse.settings.landing_dir
+        seen = [_Folder(landing_dir, s, state.get(s.name)) for s in sources]
+        wait = max(folder.wait() for folder in seen)
         if wait:
             # A file that has just arrived: look again once it could have settled, in this
             # tick, instead of waiting for the next (the daemon ticks every 5 s at most).
             time.sleep(wait)
-            first_look, first_ready = by_key, ready
-            by_key, now = look()
-            more, cursor = ready_files(cursor, now)
-            # Files ready on the first look are taken as they were then (a file replaced
-            # since is a new version, for a later tick).
-            ready = sorted(set(first_ready) | set(more))
-            by_key = {**by_key, **{key: first_look[key] for key in first_ready}}
-            now = {key: [f.size, f.mtime_ns] for key, f in by_key.items()}
-        context.update_cursor(cursor)
+            for folder in seen:
+                folder.look_again()
+        context.update_cursor(json.dumps({f.source.name: f.state for f in seen}, sort_keys=True))
+        ready = [folder for folder in seen if folder.ready]
         if not ready:
-            return dg.SkipReason(f"no file in {source.name}/ ready to load")
-        digest = hashlib.sha256(json.dumps({n: now[n] for n in ready}).encode()).hexdigest()
-        files = [by_key[key] for key in ready]
+            return dg.SkipReason(f"no file ready to load in {folders}")
+        versions = {f.source.name: {key: f.now[key] for key in f.ready} for f in ready}
+        digest = hashlib.sha256(json.dumps(versions, sort_keys=True).encode()).hexdigest()
+        selection = carried(*(f.source for f in ready))
         return dg.RunRequest(
-            run_key=f"{source.name}:{digest[:16]}",
+            run_key=f"landing:{digest[:16]}",
+            asset_selection=sorted(
+                selection.resolve(context.repository_def.asset_graph), key=lambda k: k.path
+            ),
             run_config={
-                "ops": {raw_key.to_python_identifier(): {"config": {"files": file_versions(files)}}}
+                "ops": {
+                    dg.AssetKey(["raw", f.source.name]).to_python_identifier(): {
+                        "config": {"files": file_versions([f.files[key] for key in f.ready])}
+                    }
+                    for f in ready
+                }
             },
-            tags={"kzdw/source": source.name, "kzdw/files": str(len(ready))},
+            tags={
+                "kzdw/sources": ",".join(f.source.name for f in ready),
+                "kzdw/files": str(sum(len(f.ready) for f in ready)),
+            },
         )
 
     return _sensor

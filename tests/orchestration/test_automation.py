@@ -73,17 +73,19 @@ def test_the_serving_copy_and_the_report_depend_on_what_they_read(defs):
     }
 
 
-@pytest.mark.parametrize("source", ["permit_cases", "market_entities"])
-def test_after_a_landing_run_automation_requests_the_report_and_nothing_it_built(defs, source):
+@pytest.mark.parametrize(
+    "sources", [("permit_cases",), ("market_entities",), ("permit_cases", "market_entities")]
+)
+def test_after_a_landing_run_automation_requests_the_report_and_nothing_it_built(defs, sources):
     from orchestration.lib.landing_sensor import carried
     from sources.contracts import SOURCES
 
     graph = defs.resolve_asset_graph()
-    raw = dg.AssetKey(["raw", source])
-    selected = carried(SOURCES[source]).resolve(graph)
-    # The run carries the raw table, the models that read it, the KPI table and the copy; not
-    # the other sources' raw tables or models, nor the report.
-    assert {raw, SERVING, dg.AssetKey(["marts", "kpi_values"])} <= selected
+    raw = {dg.AssetKey(["raw", source]) for source in sources}
+    selected = carried(*(SOURCES[source] for source in sources)).resolve(graph)
+    # The run carries the raw tables, the models that read them, the KPI table and the copy;
+    # not the other sources' raw tables or models, nor the report.
+    assert raw | {SERVING, dg.AssetKey(["marts", "kpi_values"])} <= selected
     assert REPORT not in selected
     assert dg.AssetKey(["raw", "service_items"]) not in selected
     assert dg.AssetKey(["staging", "stg_service_items__items"]) not in selected

@@ -76,8 +76,7 @@ def test_the_job_covers_every_asset(defs):
 
 def test_sensors_and_schedule(defs):
     sensors = {s.name: s for s in defs.sensors}
-    landing = {f"{s}_file_landed_sensor" for s in SOURCES}
-    assert set(sensors) == landing | {"kzdw_automation_sensor"}
+    assert set(sensors) == {"landing_sensor", "kzdw_automation_sensor"}
     assert all(s.default_status == dg.DefaultSensorStatus.RUNNING for s in sensors.values())
     hourly = defs.resolve_schedule_def("freshness_checks_schedule")
     assert hourly.default_status == dg.DefaultScheduleStatus.RUNNING

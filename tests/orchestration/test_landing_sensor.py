@@ -1,15 +1,45 @@
-"""The landing sensor requests a load once a file has stopped changing, and only once."""
+"""The landing sensor requests a load once a file has stopped changing, and only once; files of
+several sources ready on one tick go in one run."""
 
 import os
 import threading
 import time
 
 import dagster as dg
+import pytest
 
 from orchestration.lib.landing_sensor import build_landing_sensor, carried, ready_files
 from orchestration.lib.warehouse import WarehouseResource
-from sources.contracts import SERVICE_ITEMS
+from sources.contracts import MARKET_ENTITIES, PERMIT_CASES, SERVICE_ITEMS, SOURCES
 from sources.landing import SETTLE_SECONDS
+
+
+@pytest.fixture(scope="module")
+def defs():
+    from orchestration.definitions import defs
+
+    return defs
+
+
+@pytest.fixture(scope="module")
+def graph(defs):
+    return defs.resolve_asset_graph()
+
+
+def _context(defs, tmp_path, cursor=None):
+    warehouse = WarehouseResource(
+        landing_dir=str(tmp_path / "landing"), warehouse=str(tmp_path / "w.duckdb")
+    )
+    return dg.build_sensor_context(
+        cursor=cursor, definitions=defs, resources={"warehouse": warehouse}
+    )
+
+
+def _moved_in(folder, name: str, text: str = "x") -> None:
+    """A finished file moved into the folder: written long ago."""
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / name).write_text(text, encoding="utf-8")
+    os.utime(folder / name, (1_000, 1_000))
 
 
 class Ticks:
@@ -48,31 +78,29 @@ def test_a_file_untouched_for_the_settle_time_is_ready_when_first_seen():
     assert tick(115, c=(8, 50), d=(7, 98)) == ["c.csv"]
 
 
-def test_sensor_evaluates_against_the_landing_folder(tmp_path):
+def test_sensor_evaluates_against_the_landing_folder(defs, graph, tmp_path):
     folder = tmp_path / "landing" / "service_items"
-    folder.mkdir(parents=True)
-    (folder / "items.csv").write_text("x", encoding="utf-8")
-    os.utime(folder / "items.csv", (1_000, 1_000))  # written long ago, then moved in
+    _moved_in(folder, "items.csv")
     (folder / "items2.csv.part").write_text("still being written", encoding="utf-8")
-    sensor = build_landing_sensor(SERVICE_ITEMS)
-    warehouse = WarehouseResource(
-        landing_dir=str(tmp_path / "landing"), warehouse=str(tmp_path / "w.duckdb")
-    )
-    first = dg.build_sensor_context(resources={"warehouse": warehouse})
+    sensor = build_landing_sensor(list(SOURCES.values()))
+    first = _context(defs, tmp_path)
     (folder / "items_new.csv").write_text("y", encoding="utf-8")  # written just now
     os.utime(folder / "items_new.csv")
     started = time.monotonic()
     request = sensor(first)
     waited = time.monotonic() - started
     assert isinstance(request, dg.RunRequest)
-    # The run builds the sensor's target: the raw table and what lies up to the serving copy.
-    assert request.asset_selection is None
-    assert sensor.asset_selection == carried(SERVICE_ITEMS)
+    # The run builds the source's raw table and what lies up to the serving copy; nothing of
+    # the sources without a file.
+    assert set(request.asset_selection) == carried(SERVICE_ITEMS).resolve(graph)
+    assert dg.AssetKey(["raw", "permit_cases"]) not in request.asset_selection
+    assert request.tags["kzdw/sources"] == "service_items"
     # items.csv at once; items_new.csv after a second look in the same tick, once it could
     # have settled.
     assert request.tags["kzdw/files"] == "2"
     assert SETTLE_SECONDS - 0.5 < waited < SETTLE_SECONDS + 2
     # The run loads exactly the file versions the sensor saw settle.
+    assert set(request.run_config["ops"]) == {"raw__service_items"}
     versions = request.run_config["ops"]["raw__service_items"]["config"]["files"]
     expected = []
     for name in ("items.csv", "items_new.csv"):
@@ -86,13 +114,66 @@ def test_sensor_evaluates_against_the_landing_folder(tmp_path):
             }
         )
     assert versions == expected
-    second = dg.build_sensor_context(cursor=first.cursor, resources={"warehouse": warehouse})
+    second = _context(defs, tmp_path, cursor=first.cursor)
     started = time.monotonic()
     assert isinstance(sensor(second), dg.SkipReason)  # requested once, no waiting
     assert time.monotonic() - started < 1
 
 
-def test_a_file_still_growing_during_the_second_look_waits_for_a_later_tick(tmp_path):
+def test_files_of_two_sources_ready_on_one_tick_are_one_run(defs, graph, tmp_path):
+    landing = tmp_path / "landing"
+    _moved_in(landing / "permit_cases", "cases_day.csv")
+    _moved_in(landing / "market_entities", "entities_day.csv")
+    sensor = build_landing_sensor(list(SOURCES.values()))
+    first = _context(defs, tmp_path)
+    request = sensor(first)
+    assert isinstance(request, dg.RunRequest)
+    selected = set(request.asset_selection)
+    # Both raw tables, the models of each, one KPI table and one copy; not the sources with
+    # no file.
+    assert selected == carried(PERMIT_CASES, MARKET_ENTITIES).resolve(graph)
+    assert selected == carried(PERMIT_CASES).resolve(graph) | carried(MARKET_ENTITIES).resolve(
+        graph
+    )
+    assert {
+        dg.AssetKey(["raw", "permit_cases"]),
+        dg.AssetKey(["raw", "market_entities"]),
+        dg.AssetKey(["staging", "stg_permit_cases__cases"]),
+        dg.AssetKey(["marts", "kpi_values"]),
+        dg.AssetKey(["serving", "warehouse"]),
+    } <= selected
+    assert dg.AssetKey(["raw", "service_items"]) not in selected
+    assert request.tags["kzdw/sources"] == "market_entities,permit_cases"
+    assert request.tags["kzdw/files"] == "2"
+    ops = request.run_config["ops"]
+    assert set(ops) == {"raw__permit_cases", "raw__market_entities"}
+    assert [v["name"] for v in ops["raw__permit_cases"]["config"]["files"]] == ["cases_day.csv"]
+    assert [v["name"] for v in ops["raw__market_entities"]["config"]["files"]] == [
+        "entities_day.csv"
+    ]
+    # A file of a third source on the next tick is a run of its own; the two already
+    # requested are not requested again.
+    _moved_in(landing / "service_items", "items.csv")
+    second = _context(defs, tmp_path, cursor=first.cursor)
+    again = sensor(second)
+    assert isinstance(again, dg.RunRequest)
+    assert set(again.run_config["ops"]) == {"raw__service_items"}
+    assert again.run_key != request.run_key
+    # Dagster resolves the request onto the code location's asset job, with the checks of the
+    # selected assets (the freshness checks of both sources, the KPI checks), none of the
+    # others.
+    tick = defs.resolve_sensor_def("landing_sensor").evaluate_tick(_context(defs, tmp_path))
+    [resolved] = tick.run_requests
+    assert set(resolved.asset_selection) == carried(
+        PERMIT_CASES, MARKET_ENTITIES, SERVICE_ITEMS
+    ).resolve(graph)
+    checks = {(k.asset_key.to_user_string(), k.name) for k in resolved.asset_check_keys}
+    assert ("raw/permit_cases", "permit_cases_is_fresh") in checks
+    assert ("raw/service_items", "service_items_is_fresh") in checks
+    assert not any(a == "raw/investment_projects" for a, _ in checks)
+
+
+def test_a_file_still_growing_during_the_second_look_waits_for_a_later_tick(defs, tmp_path):
     folder = tmp_path / "landing" / "service_items"
     folder.mkdir(parents=True)
     growing = folder / "items.csv"
@@ -107,17 +188,14 @@ def test_a_file_still_growing_during_the_second_look_waits_for_a_later_tick(tmp_
 
     writer = threading.Thread(target=write)
     writer.start()
-    sensor = build_landing_sensor(SERVICE_ITEMS)
-    warehouse = WarehouseResource(
-        landing_dir=str(tmp_path / "landing"), warehouse=str(tmp_path / "w.duckdb")
-    )
+    sensor = build_landing_sensor(list(SOURCES.values()))
     try:
-        first = dg.build_sensor_context(resources={"warehouse": warehouse})
+        first = _context(defs, tmp_path)
         assert isinstance(sensor(first), dg.SkipReason)
     finally:
         stop.set()
         writer.join()
-    second = dg.build_sensor_context(cursor=first.cursor, resources={"warehouse": warehouse})
+    second = _context(defs, tmp_path, cursor=first.cursor)
     request = sensor(second)
     assert isinstance(request, dg.RunRequest)
     [version] = request.run_config["ops"]["raw__service_items"]["config"]["files"]

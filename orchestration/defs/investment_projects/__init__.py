@@ -1,1 +1,3 @@
-"""investment_projects (招商项目库): its raw asset, its landing sensor, its freshness check."""
+"""investment_projects (招商项目库): its raw asset and its freshness check.
+
+The landing sensor watches every source's folder at once (warehouse/sensors.py)."""

@@ -1,1 +1,3 @@
-"""market_entities (市场主体登记事件): its raw asset, its landing sensor, its freshness check."""
+"""market_entities (市场主体登记事件): its raw asset and its freshness check.
+
+The landing sensor watches every source's folder at once (warehouse/sensors.py)."""

@@ -1,1 +1,3 @@
-"""permit_cases (政务服务办件): its raw asset, its landing sensor, its freshness check."""
+"""permit_cases (政务服务办件): its raw asset and its freshness check.
+
+The landing sensor watches every source's folder at once (warehouse/sensors.py)."""

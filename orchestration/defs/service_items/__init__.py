@@ -1,1 +1,3 @@
-"""service_items (政务服务事项目录): its raw asset, its landing sensor, its freshness check."""
+"""service_items (政务服务事项目录): its raw asset and its freshness check.
+
+The landing sensor watches every source's folder at once (warehouse/sensors.py)."""
