@@ -14,6 +14,9 @@ else) gives a complete deployment, and two deployments in two folders never touc
     <dir>/dbt/<name>/, <dir>/logs/      dbt's saved parse, artifacts and logs; kzdw run's logs
     <dir>/<name>.tmp/                   KZDW_DUCKDB_TEMP_DIR: where DuckDB spills what exceeds
                                         KZDW_DUCKDB_MEMORY_LIMIT (see duckdb_config)
+    <dir>/lake/<name>/                  KZDW_LAKE: each accepted batch as Parquet, for the
+                                        Spark engine (KZDW_ENGINE=spark)
+    <dir>/spark/<name>/                 a local Spark session's catalogue and tables
 
 The checkout (or an installed package) is code and is never written to. Relative paths are
 taken from the working directory of the process that reads them; `kzdw` hands absolute paths
@@ -67,8 +70,20 @@ VARIABLES: dict[str, str] = {
     "warehouse (e.g. 8GiB); empty: 40% of this machine's memory",
     "KZDW_DUCKDB_THREADS": "DuckDB's threads; empty: one per CPU",
     "KZDW_DUCKDB_TEMP_DIR": "where DuckDB spills intermediate results beyond the memory limit",
+    "KZDW_ENGINE": "what builds staging, intermediate and marts: duckdb (default) or spark",
+    "KZDW_LAKE": "with KZDW_ENGINE=spark: the folder of Parquet batches Spark reads",
+    "KZDW_SPARK_METHOD": "with KZDW_ENGINE=spark: session (a local Spark in dbt's process, "
+    "default) or thrift (a Spark Thrift Server)",
+    "KZDW_SPARK_HOST": "the Thrift Server's host (method thrift; default 127.0.0.1)",
+    "KZDW_SPARK_PORT": "the Thrift Server's port (method thrift; default 10000)",
+    "KZDW_SPARK_USER": "the user dbt connects to the Thrift Server as (method thrift)",
+    "KZDW_SPARK_SCHEMA": "the Spark database the models are built in; schemas are prefixed "
+    "with it (default kzdw)",
     "DAGSTER_HOME": "the Dagster instance (runs, schedules, sensors)",
 }
+
+ENGINES = ("duckdb", "spark")
+SPARK_METHODS = ("session", "thrift")
 
 # DuckDB's own default memory limit is 80% of the machine's memory, for DuckDB alone. A build
 # here also holds a load's Polars frames and runs dbt and the orchestrator beside it, so the
@@ -101,6 +116,14 @@ class Settings:
     duckdb_memory_limit: str = ""
     duckdb_threads: int = 0
     duckdb_temp_dir: Path | None = None
+    # What builds the dbt models, and where the Spark engine reads the accepted batches.
+    engine: str = "duckdb"
+    lake: Path | None = None
+    spark_method: str = "session"
+    spark_host: str = "127.0.0.1"
+    spark_port: int = 10000
+    spark_user: str = ""
+    spark_schema: str = "kzdw"
 
     @classmethod
     def from_env(
@@ -133,6 +156,13 @@ class Settings:
             duckdb_memory_limit=_memory_limit(env.get("KZDW_DUCKDB_MEMORY_LIMIT") or ""),
             duckdb_threads=_threads(env.get("KZDW_DUCKDB_THREADS") or ""),
             duckdb_temp_dir=path("KZDW_DUCKDB_TEMP_DIR", home / f"{warehouse.name}.tmp"),
+            engine=_choice(env, "KZDW_ENGINE", ENGINES),
+            lake=path("KZDW_LAKE", home / "lake" / warehouse.stem),
+            spark_method=_choice(env, "KZDW_SPARK_METHOD", SPARK_METHODS),
+            spark_host=(env.get("KZDW_SPARK_HOST") or "").strip() or "127.0.0.1",
+            spark_port=_port(env.get("KZDW_SPARK_PORT") or ""),
+            spark_user=(env.get("KZDW_SPARK_USER") or "").strip(),
+            spark_schema=_identifier(env, "KZDW_SPARK_SCHEMA", "kzdw"),
         )
         settings.check()
         return settings
@@ -177,6 +207,12 @@ class Settings:
         return self.warehouse.parent / "dbt" / self.warehouse.stem
 
     @property
+    def spark_dir(self) -> Path:
+        """A local Spark session's catalogue (Derby metastore) and table files for this
+        warehouse (method session)."""
+        return self.warehouse.parent / "spark" / self.warehouse.stem
+
+    @property
     def logs_dir(self) -> Path:
         return self.warehouse.parent / "logs"
 
@@ -198,7 +234,7 @@ class Settings:
         serving copy and the reports derived again beside the new one (the Dagster instance
         stays the deployment's: the replay's run shows with the others)."""
         env = self.to_env()
-        for name in ("KZDW_SERVING", "KZDW_REPORTS_DIR", "KZDW_DUCKDB_TEMP_DIR"):
+        for name in ("KZDW_SERVING", "KZDW_REPORTS_DIR", "KZDW_DUCKDB_TEMP_DIR", "KZDW_LAKE"):
             env.pop(name)
         return Settings.from_env(env, KZDW_WAREHOUSE=warehouse)
 
@@ -215,6 +251,13 @@ class Settings:
             "KZDW_DUCKDB_MEMORY_LIMIT": self.duckdb_memory_limit,
             "KZDW_DUCKDB_THREADS": str(self.duckdb_threads),
             "KZDW_DUCKDB_TEMP_DIR": str(self.duckdb_temp_dir),
+            "KZDW_ENGINE": self.engine,
+            "KZDW_LAKE": str(self.lake),
+            "KZDW_SPARK_METHOD": self.spark_method,
+            "KZDW_SPARK_HOST": self.spark_host,
+            "KZDW_SPARK_PORT": str(self.spark_port),
+            "KZDW_SPARK_USER": self.spark_user,
+            "KZDW_SPARK_SCHEMA": self.spark_schema,
             "DAGSTER_HOME": str(self.dagster_home),
         }
         if self.pii_key_value is not None:
@@ -349,6 +392,42 @@ def _threads(text: str) -> int:
             "leave it empty for one per CPU"
         )
     return int(text)
+
+
+def _choice(env: Mapping[str, str], name: str, allowed: tuple[str, ...]) -> str:
+    text = (env.get(name) or "").strip().lower()
+    if not text:
+        return allowed[0]
+    if text not in allowed:
+        raise SettingsError(
+            f"{name} is {text!r}: give one of {', '.join(allowed)}, or leave it empty for "
+            f"{allowed[0]}"
+        )
+    return text
+
+
+def _port(text: str) -> int:
+    text = text.strip()
+    if not text:
+        return 10000
+    if not text.isdigit() or not 0 < int(text) < 65536:
+        raise SettingsError(
+            f"KZDW_SPARK_PORT is {text!r}: give the Thrift Server's port, 1 to 65535, or leave "
+            "it empty for 10000"
+        )
+    return int(text)
+
+
+def _identifier(env: Mapping[str, str], name: str, default: str) -> str:
+    text = (env.get(name) or "").strip()
+    if not text:
+        return default
+    if not re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*", text):
+        raise SettingsError(
+            f"{name} is {text!r}: give a database name of letters, digits and _ that does "
+            f"not start with a digit, or leave it empty for {default}"
+        )
+    return text
 
 
 def _as_of(text: str) -> date | None:

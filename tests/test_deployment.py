@@ -119,5 +119,12 @@ def test_kzdw_settings_shows_every_location_beside_the_warehouse(deployment):
         "KZDW_DUCKDB_MEMORY_LIMIT": f"{memory_kib * 2 // 5 // 1024}MiB",
         "KZDW_DUCKDB_THREADS": str(os.cpu_count()),
         "KZDW_DUCKDB_TEMP_DIR": str(root / "warehouse.duckdb.tmp"),
+        "KZDW_ENGINE": "duckdb",
+        "KZDW_LAKE": str(root / "lake" / "warehouse"),
+        "KZDW_SPARK_METHOD": "session",
+        "KZDW_SPARK_HOST": "127.0.0.1",
+        "KZDW_SPARK_PORT": "10000",
+        "KZDW_SPARK_USER": "",
+        "KZDW_SPARK_SCHEMA": "kzdw",
         "DAGSTER_HOME": str(root / "dagster_home"),
     }

@@ -28,6 +28,13 @@ FIELDS = {
     "duckdb_memory_limit": "KZDW_DUCKDB_MEMORY_LIMIT",
     "duckdb_threads": "KZDW_DUCKDB_THREADS",
     "duckdb_temp_dir": "KZDW_DUCKDB_TEMP_DIR",
+    "engine": "KZDW_ENGINE",
+    "lake": "KZDW_LAKE",
+    "spark_method": "KZDW_SPARK_METHOD",
+    "spark_host": "KZDW_SPARK_HOST",
+    "spark_port": "KZDW_SPARK_PORT",
+    "spark_user": "KZDW_SPARK_USER",
+    "spark_schema": "KZDW_SPARK_SCHEMA",
 }
 
 
@@ -49,6 +56,13 @@ class WarehouseResource(dg.ConfigurableResource):
     duckdb_memory_limit: str | None = None
     duckdb_threads: str | None = None
     duckdb_temp_dir: str | None = None
+    engine: str | None = None
+    lake: str | None = None
+    spark_method: str | None = None
+    spark_host: str | None = None
+    spark_port: str | None = None
+    spark_user: str | None = None
+    spark_schema: str | None = None
 
     _settings: Settings | None = PrivateAttr(default=None)
 

@@ -62,6 +62,49 @@ def test_a_resource_setting_that_cannot_work_is_refused_with_what_to_give(tmp_pa
     assert "give" in str(caught.value)
 
 
+def test_the_engine_defaults_to_duckdb_with_a_lake_beside_the_warehouse(tmp_path):
+    settings = _settings(tmp_path)
+    assert (settings.engine, settings.spark_method) == ("duckdb", "session")
+    assert settings.lake == tmp_path / "lake" / "w"
+    assert settings.spark_dir == tmp_path / "spark" / "w"
+    assert (settings.spark_host, settings.spark_port, settings.spark_schema) == (
+        "127.0.0.1",
+        10000,
+        "kzdw",
+    )
+    spark = _settings(
+        tmp_path,
+        KZDW_ENGINE="Spark",
+        KZDW_LAKE="elsewhere/lake",
+        KZDW_SPARK_METHOD="thrift",
+        KZDW_SPARK_HOST="spark.internal",
+        KZDW_SPARK_PORT="10001",
+        KZDW_SPARK_USER="etl",
+        KZDW_SPARK_SCHEMA="kz_dw",
+    )
+    assert (spark.engine, spark.spark_method, spark.spark_port) == ("spark", "thrift", 10001)
+    assert spark.lake == tmp_path / "elsewhere" / "lake"
+    # Every process kzdw starts gets the same settings back from its environment.
+    assert Settings.from_env(spark.to_env()) == spark
+
+
+@pytest.mark.parametrize(
+    ("name", "value"),
+    [
+        ("KZDW_ENGINE", "postgres"),
+        ("KZDW_SPARK_METHOD", "http"),
+        ("KZDW_SPARK_PORT", "70000"),
+        ("KZDW_SPARK_PORT", "ten"),
+        ("KZDW_SPARK_SCHEMA", "kz-dw"),
+        ("KZDW_SPARK_SCHEMA", "1kz"),
+    ],
+)
+def test_an_engine_setting_that_cannot_work_is_refused_with_what_to_give(tmp_path, name, value):
+    with pytest.raises(SettingsError, match=name) as caught:
+        _settings(tmp_path, **{name: value})
+    assert "give" in str(caught.value)
+
+
 def test_dbt_connects_with_the_same_duckdb_settings(tmp_path):
     settings = _settings(tmp_path, KZDW_DUCKDB_MEMORY_LIMIT="1GiB", KZDW_DUCKDB_THREADS="1")
     query = (
