@@ -3,7 +3,8 @@
 # fonts give the page Chinese glyphs (without them Chinese prints as boxes), WenQuanYi Micro
 # Hei is the TrueType font the PDF is printed in (Chromium embeds OpenType-CFF fonts such as
 # Noto CJK as Type 3, not as CID fonts readers search and copy from), poppler-utils lets the
-# tests read the PDF back. Does nothing when they are already there; otherwise installs them
+# tests read the PDF back; Java 17 runs Apache Spark's local session for KZDW_ENGINE=spark
+# (pyspark starts a JVM). Does nothing when they are already there; otherwise installs them
 # with apt-get, as root or through sudo; otherwise says what to install and stops.
 set -euo pipefail
 
@@ -21,13 +22,17 @@ if ! command -v pdftotext >/dev/null 2>&1; then
     missing+=(poppler-utils)
 fi
 
+if ! command -v java >/dev/null 2>&1; then
+    missing+=(openjdk-17-jre-headless)
+fi
+
 if [ ${#missing[@]} -eq 0 ]; then
     exit 0
 fi
 
-echo "installing system packages for the report: ${missing[*]}"
+echo "installing system packages for the report and Spark: ${missing[*]}"
 if ! command -v apt-get >/dev/null 2>&1; then
-    echo "no apt-get here: install ${missing[*]} (Chromium, Noto Sans CJK SC and WenQuanYi Micro Hei fonts, poppler)" \
+    echo "no apt-get here: install ${missing[*]} (Chromium, Noto Sans CJK SC and WenQuanYi Micro Hei fonts, poppler, a Java 17 runtime)" \
         "with this system's package manager, then run make setup again" >&2
     exit 1
 fi

@@ -1,4 +1,4 @@
-"""scripts/install-system-packages.sh: nothing to do when Chromium and a Chinese font are there;
+"""scripts/install-system-packages.sh: nothing to do when Chromium, the fonts and Java are there;
 otherwise apt-get installs exactly what is missing."""
 
 import os
@@ -52,7 +52,7 @@ def test_installs_what_is_missing(fake_bin):
     assert calls == [
         "apt-get update -qq",
         "apt-get install -y -qq --no-install-recommends chromium fonts-noto-cjk "
-        "fonts-wqy-microhei poppler-utils",
+        "fonts-wqy-microhei poppler-utils openjdk-17-jre-headless",
     ]
 
 
@@ -60,4 +60,7 @@ def test_says_what_to_install_without_apt(fake_bin):
     (fake_bin / "apt-get").unlink()
     proc = _run(str(fake_bin))
     assert proc.returncode == 1
-    assert "install chromium fonts-noto-cjk fonts-wqy-microhei poppler-utils" in proc.stderr
+    assert (
+        "install chromium fonts-noto-cjk fonts-wqy-microhei poppler-utils openjdk-17-jre-headless"
+        in proc.stderr
+    )
