@@ -23,6 +23,7 @@ import duckdb
 import polars as pl
 import pyarrow as pa
 
+from sources import lake as lake_files
 from sources.contracts import LINEAGE_COLUMNS, Source
 from sources.landing import (
     FileChanged,
@@ -139,12 +140,15 @@ def load_file(
     *,
     pii_key: str,
     run_id: str | None = None,
+    lake: Path | None = None,
 ) -> FileLoad:
     """Load one file: all of it or, on any failure, none of it.
 
     The file is read through a descriptor opened without following links (`opened`); a file
     that is not the one listed, or that changes while it is read, raises FileChanged and
-    leaves no trace (it is loaded once it has settled). A full disk raises DiskFull."""
+    leaves no trace (it is loaded once it has settled). A full disk raises DiskFull. With a
+    `lake` (the Spark engine), the accepted rows are also written there as Parquet, put in
+    place once the load has committed (`sources.lake`)."""
     started = time.perf_counter()
     f = file if isinstance(file, LandingFile) else LandingFile.at(Path(file))
     result = FileLoad(source.name, f.display_name, "loaded")
@@ -201,6 +205,7 @@ def load_file(
         "run_id": run_id,
     }
 
+    staged = None
     con.begin()
     try:
         load_id = con.execute("select nextval('audit.load_id_seq')").fetchone()[0]
@@ -258,8 +263,12 @@ def load_file(
                     {"load_id": load_id, "source": source.name, "file_name": f.display_name},
                 )
                 con.unregister("_kzdw_rejected_rows")
+            if lake is not None and good.height:
+                staged = lake_files.stage(con, lake, source, load_id, digest)
         con.commit()
     except BaseException as exc:
+        if staged is not None:
+            staged.discard()
         # Rolling back after a fatal error (a full disk) may fail in turn: the error that
         # caused it is the one to report.
         with contextlib.suppress(duckdb.Error):
@@ -267,6 +276,10 @@ def load_file(
         if _is_disk_full(exc):
             raise DiskFull(_disk_full_message(con, f, exc)) from exc
         raise
+    if staged is not None:
+        # Committed: the batch goes into place. A process stopped before this leaves a load the
+        # lake lacks, which the next ingest's `lake.sync` writes from the raw table.
+        staged.publish()
     result.load_id = load_id
     result.seconds = time.perf_counter() - started
     return result
@@ -343,6 +356,7 @@ def load_pending(
     files: Iterable[LandingFile] | None = None,
     progress: Callable[[FileLoad], None] | None = None,
     skipped: Callable[[LandingFile, str], None] | None = None,
+    lake: Path | None = None,
 ) -> list[FileLoad]:
     """Load every pending file of one source (or the files given), in order of arrival. A
     file that changed since it was listed is left for a later run (`skipped` hears of it).
@@ -353,7 +367,7 @@ def load_pending(
     results = []
     for f in todo:
         try:
-            result = load_file(con, source, f, pii_key=pii_key, run_id=run_id)
+            result = load_file(con, source, f, pii_key=pii_key, run_id=run_id, lake=lake)
         except FileChanged as exc:
             if skipped:
                 skipped(f, str(exc))
@@ -478,13 +492,15 @@ def ingest(
     versions: list[FileVersion] | None = None,
     say: Callable[[str, bool], None] = lambda line, warn: None,
     progress: Callable[[FileLoad], None] | None = None,
+    lake: Path | None = None,
 ) -> Ingested:
     """A source's landing folder, file by file: list it (the boundary), choose what has
     settled (or the versions given), load each file in its own transaction, reconcile the
     counts, and move every known file to the archive or quarantine. `say(line, warn)` hears
     every line a person watching should read (warn: an entry that was not taken). The
     warehouse is opened (`connect`) only once the choice is made: settling may wait a few
-    seconds."""
+    seconds. With a `lake` (the Spark engine), every accepted batch also goes there, and the
+    lake is then made to hold exactly the source's loads and the audit of every file."""
     listing = scan(landing_dir, source)
     for entry in listing.skipped:
         say(entry.line(source), True)
@@ -507,9 +523,17 @@ def ingest(
             skipped=lambda f, why: say(
                 f"{source.name}/{f.display_name}: {why}; left for a later run", False
             ),
+            lake=lake,
         )
         problems = reconcile(con, source, results)
         moved = settle_files(con, landing_dir, archive_dir, quarantine_dir, source)
+        if lake is not None:
+            synced = lake_files.sync(con, lake, [source])
+            for part in synced.written:
+                say(f"lake: wrote {part}, a load the lake lacked", False)
+            for part in synced.removed:
+                say(f"lake: removed {part}, not a load of this warehouse", True)
+            lake_files.write_audit(con, lake)
     finally:
         con.close()
     return Ingested(listing.skipped, results, problems, moved)
