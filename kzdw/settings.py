@@ -280,6 +280,8 @@ class Settings:
         return {
             **self.to_env(),
             "DBT_SEND_ANONYMOUS_USAGE_STATS": "false",
+            # A local Spark session's metastore and tables (the profile's `spark` output).
+            "KZDW_SPARK_DIR": str(self.spark_dir),
             # A run that builds some models only (a load of one source, under automation) runs
             # the tests whose every parent it builds: a relationships test to a model of
             # another source waits for a build that includes both (the daily one, or a full

@@ -181,7 +181,7 @@ def _run(settings: Settings) -> int:
     import dagster as dg
     from dagster import Failure
 
-    from orchestration.lib.warehouse import WarehouseResource
+    from orchestration.lib.warehouse import ENGINE_TAG, WarehouseResource
 
     handler = logging.StreamHandler(sys.__stdout__)
     handler.setFormatter(logging.Formatter("[%(asctime)s] %(message)s", "%H:%M:%S"))
@@ -216,7 +216,11 @@ def _run(settings: Settings) -> int:
             instance=instance,
             raise_on_error=False,
             resources={"warehouse": WarehouseResource.of(settings)},
-            tags={"kzdw/launched_by": "cli", "kzdw/pid": str(os.getpid())},
+            tags={
+                "kzdw/launched_by": "cli",
+                "kzdw/pid": str(os.getpid()),
+                ENGINE_TAG: settings.engine,
+            },
             run_config={"loggers": {"console": {"config": {"log_level": "CRITICAL"}}}},
         )
     elapsed = time.perf_counter() - started

@@ -14,6 +14,8 @@ import fcntl
 import os
 import shutil
 import subprocess
+import tempfile
+import threading
 import uuid
 from collections.abc import Iterator
 from functools import cached_property
@@ -122,6 +124,16 @@ def environment(values: dict[str, str]) -> Iterator[None]:
                 os.environ[name] = value
 
 
+@contextlib.contextmanager
+def _parse_lock(settings: Settings, exclusive: bool) -> Iterator[None]:
+    """Held exclusively while the deployment's first parse is made, shared while an invocation
+    copies the saved parse: an invocation waits for a parse under way instead of parsing too."""
+    settings.dbt_dir.mkdir(parents=True, exist_ok=True)
+    with (settings.dbt_dir / ".parse.lock").open("w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX if exclusive else fcntl.LOCK_SH)
+        yield
+
+
 def invocation_folder(settings: Settings, run_id: str) -> Path:
     """A fresh artifact folder for one invocation, seeded with the deployment's saved parse so
     that dbt re-parses only what changed (a first invocation parses whole, ≈10-20 s)."""
@@ -129,9 +141,79 @@ def invocation_folder(settings: Settings, run_id: str) -> Path:
     folder = base / f"kzdw_dbt_models-{run_id[:8]}-{uuid.uuid4().hex[:7]}"
     folder.mkdir(parents=True, exist_ok=True)
     saved = base / PARTIAL_PARSE
-    if saved.exists():
-        shutil.copyfile(saved, folder / PARTIAL_PARSE)
+    with _parse_lock(settings, exclusive=False):
+        if saved.exists():
+            shutil.copyfile(saved, folder / PARTIAL_PARSE)
     return folder
+
+
+def spark_table_folder(settings: Settings, schema: str, name: str) -> Path:
+    """Where a local Spark session (the profile's `spark` output, method session) keeps the
+    Parquet files of a table of the given layer: its warehouse folder, one database per layer
+    named after KZDW_SPARK_SCHEMA (kzdw_marts), one folder per table."""
+    return settings.spark_dir / "warehouse" / f"{settings.spark_schema}_{schema}.db" / name
+
+
+def target_args(settings: Settings) -> list[str]:
+    """The profile's output for the deployment's engine: `dev` (DuckDB, the profile's default)
+    or `spark`."""
+    return ["--target", "spark"] if settings.engine == "spark" else []
+
+
+_parsing_ahead: set[Path] = set()
+_parsing_ahead_lock = threading.Lock()
+
+
+def start_parse_ahead(settings: Settings) -> None:
+    """`parse_ahead` in a thread, once per deployment and process (a run's raw steps each call
+    this while their files load). Not a daemon thread: a run that ends first waits for the
+    parse, which would otherwise be cut off and made again by the next run."""
+    if (settings.dbt_dir / PARTIAL_PARSE).exists():
+        return
+    with _parsing_ahead_lock:
+        if settings.dbt_dir in _parsing_ahead:
+            return
+        _parsing_ahead.add(settings.dbt_dir)
+    threading.Thread(target=parse_ahead, args=(settings,), name="dbt-parse-ahead").start()
+
+
+def parse_ahead(settings: Settings) -> bool:
+    """Make the deployment's saved parse now, when it has none, so that its first build does
+    not parse the whole project (≈10 s) after the loads: a run's raw steps start this in a
+    thread while their files load (`start_parse_ahead`). dbt cannot start from the parse made
+    with the code (`kzdw prepare`): its profile names another warehouse, and a parse holds
+    only for the profile it was made with. The parse is made as the build's own would be (same
+    environment, target and folders); an invocation that starts meanwhile waits for it. True
+    when a parse was saved."""
+    saved = settings.dbt_dir / PARTIAL_PARSE
+    if saved.exists():
+        return False
+    with _parse_lock(settings, exclusive=True):
+        if saved.exists():
+            return False
+        folder = Path(tempfile.mkdtemp(prefix=".parse-", dir=settings.dbt_dir))
+        try:
+            env = {
+                **os.environ,
+                **settings.dbt_env(),
+                "DBT_TARGET_PATH": str(folder),
+                "DBT_LOG_PATH": str(folder),
+                "DBT_PROFILES_DIR": str(DBT_PROJECT_DIR),
+                "DBT_PROJECT_DIR": str(DBT_PROJECT_DIR),
+            }
+            done = subprocess.run(
+                [DBT_EXECUTABLE, "parse", "--quiet", *target_args(settings)],
+                cwd=DBT_PROJECT_DIR,
+                env=env,
+                capture_output=True,
+                check=False,
+            )
+            if done.returncode != 0:
+                return False  # the build parses for itself and reports what is wrong
+            keep_parse(settings, folder)
+            return True
+        finally:
+            shutil.rmtree(folder, ignore_errors=True)
 
 
 def keep_parse(settings: Settings, folder: Path) -> None:

@@ -7,9 +7,10 @@ import dagster as dg
 
 from expectations.runner import warm_up
 from kzdw.settings import SettingsError
+from orchestration.lib.dbt import start_parse_ahead
 from orchestration.lib.progress import progress_log
 from orchestration.lib.text import literal
-from orchestration.lib.warehouse import WAREHOUSE_POOL, WarehouseResource
+from orchestration.lib.warehouse import WAREHOUSE_POOL, WarehouseResource, tag_engine
 from sources.contracts import Source
 from sources.landing import FileVersion, LandingFile, display_name
 from sources.loader import DiskFull, FileLoad, Ingested, ingest
@@ -188,6 +189,7 @@ def build_raw_asset(source: Source) -> dg.AssetsDefinition:
         context: dg.AssetExecutionContext, warehouse: WarehouseResource, config: LoadConfig
     ) -> dg.MaterializeResult:
         settings = warehouse.settings
+        tag_engine(context, settings.engine)
 
         def say(line: str, warn: bool = False) -> None:
             (context.log.warning if warn else context.log.info)(line)
@@ -209,6 +211,8 @@ def build_raw_asset(source: Source) -> dg.AssetsDefinition:
         ):
             # The batch's suite needs Great Expectations (≈3 s of imports): while files load.
             threading.Thread(target=warm_up, name="gx-warm-up", daemon=True).start()
+            # A new deployment's first build would parse the whole dbt project: while files load.
+            start_parse_ahead(settings)
         try:
             ingested = ingest(
                 warehouse.connect,
@@ -221,6 +225,7 @@ def build_raw_asset(source: Source) -> dg.AssetsDefinition:
                 versions=versions,
                 say=say,
                 progress=report,
+                lake=settings.lake if settings.engine == "spark" else None,
             )
         except (SettingsError, PiiKeyMismatch, DiskFull) as exc:
             raise dg.Failure(str(exc)) from exc

@@ -31,7 +31,7 @@ from collections.abc import Sequence
 import dagster as dg
 
 from orchestration.lib.ingest import file_versions
-from orchestration.lib.warehouse import WarehouseResource
+from orchestration.lib.warehouse import ENGINE_TAG, WarehouseResource
 from sources.contracts import Source
 from sources.landing import SETTLE_SECONDS, scan
 
@@ -158,6 +158,7 @@ def build_landing_sensor(sources: Sequence[Source]) -> dg.SensorDefinition:
             tags={
                 "kzdw/sources": ",".join(f.source.name for f in ready),
                 "kzdw/files": str(sum(len(f.ready) for f in ready)),
+                ENGINE_TAG: warehouse.settings.engine,
             },
         )
 

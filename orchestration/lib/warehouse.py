@@ -3,6 +3,10 @@ sensor receives."""
 
 from __future__ import annotations
 
+import contextlib
+import time
+from collections.abc import Iterator
+
 import dagster as dg
 import duckdb
 from pydantic import PrivateAttr
@@ -14,6 +18,10 @@ from sources.warehouse import WarehouseUnreadable, open_warehouse
 # runs in this pool, limited to one slot in the instance's dagster.yaml: DuckDB allows a
 # single writing process, so runs queue for the slot instead of failing on the file lock.
 WAREHOUSE_POOL = "duckdb_warehouse"
+# The run tag that says which engine built the models (KZDW_ENGINE).
+ENGINE_TAG = "kzdw/engine"
+# How often a step waiting for the warehouse's slot (warehouse_slot) asks again.
+SLOT_POLL_SECONDS = 0.5
 
 # Resource field -> the variable it stands for. The personal-data key is not among them: it
 # never travels in run configuration (KZDW_PII_KEY or the key file beside the warehouse).
@@ -89,3 +97,47 @@ class WarehouseResource(dg.ConfigurableResource):
             )
         except WarehouseUnreadable as exc:
             raise dg.Failure(str(exc)) from exc
+
+
+@contextlib.contextmanager
+def warehouse_slot(
+    instance: dg.DagsterInstance, run_id: str, claim: str, log=None
+) -> Iterator[None]:
+    """The slot of the warehouse's pool, held for part of a step: the dbt step, which with
+    KZDW_ENGINE=spark writes the DuckDB file only to bring the lake up to date before its build
+    and to publish the marts after it, holds it for those parts and not while Spark computes,
+    so that loads go on meanwhile. `claim` names the holder in the instance's pool view (the
+    step's key and the part). The slot is taken as the executor takes a step's, from the same
+    pool and limit, and given back at the end, or, when the process dies, by whatever frees
+    the run's slots (the daemon, or the next `kzdw run`)."""
+    storage = instance.event_log_storage
+    pools = instance.get_concurrency_config().pool_config
+    granularity = getattr(pools.pool_granularity, "value", pools.pool_granularity)
+    if not storage.supports_global_concurrency_limits or granularity == "run":
+        yield  # no op-level pools here (the whole run holds the pool, or nothing limits it)
+        return
+    limits = {pool.name: pool for pool in storage.get_pool_limits()}
+    if WAREHOUSE_POOL not in limits and pools.default_pool_limit is not None:
+        storage.initialize_concurrency_limit_to_default(WAREHOUSE_POOL)
+        limits = {pool.name: pool for pool in storage.get_pool_limits()}
+    if WAREHOUSE_POOL not in limits:
+        yield  # the pool has no limit on this instance
+        return
+    said = False
+    try:
+        # Freeing also takes a claim that is still waiting out of the pool's queue.
+        while not storage.claim_concurrency_slot(WAREHOUSE_POOL, run_id, claim).is_claimed:
+            if log is not None and not said:
+                log.info(f"{claim}: waiting for the warehouse's writer slot ({WAREHOUSE_POOL})")
+                said = True
+            time.sleep(SLOT_POLL_SECONDS)
+        yield
+    finally:
+        storage.free_concurrency_slot_for_step(run_id, claim)
+
+
+def tag_engine(context: dg.AssetExecutionContext, engine: str) -> None:
+    """The engine shows on the run, whatever started it (a sensor, automation, a schedule, the
+    UI or `kzdw run`): the run's first step that knows it adds the tag."""
+    if context.run.tags.get(ENGINE_TAG) != engine:
+        context.instance.add_run_tags(context.run_id, {ENGINE_TAG: engine})

@@ -1,8 +1,9 @@
 """The dbt project as assets: staging, intermediate, marts, the KPI table and the seeds."""
 
+import json
 import shutil
 import threading
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -16,6 +17,7 @@ from dagster_dbt import (
 )
 
 from expectations.runner import warm_up
+from kzdw.settings import Settings
 from orchestration.lib.automation import after_upstream_updates
 from orchestration.lib.dbt import (
     dbt_project,
@@ -23,9 +25,13 @@ from orchestration.lib.dbt import (
     invocation_folder,
     keep_parse,
     manifest_path,
+    spark_table_folder,
+    target_args,
 )
 from orchestration.lib.progress import progress_log
-from orchestration.lib.warehouse import WAREHOUSE_POOL, WarehouseResource
+from orchestration.lib.warehouse import WarehouseResource, tag_engine, warehouse_slot
+from sources import lake
+from sources.published import publish, tables_of
 
 
 class KzdwDbtTranslator(DagsterDbtTranslator):
@@ -72,26 +78,81 @@ translator = KzdwDbtTranslator(settings=DagsterDbtTranslatorSettings(enable_asse
     project=dbt_project,
     dagster_dbt_translator=translator,
     name="kzdw_dbt_models",
-    pool=WAREHOUSE_POOL,
 )
 def kzdw_dbt_models(
     context: dg.AssetExecutionContext, dbt: DbtCliResource, warehouse: WarehouseResource
 ):
     """`dbt build` of the selected models with their data tests (unit tests run in CI, not on
-    every load)."""
-    progress_log.info("dbt build: staging, marts, KPIs and their tests")
+    every load), on the deployment's engine (KZDW_ENGINE): DuckDB builds them in the
+    warehouse file, holding the warehouse's writer slot throughout; Spark builds them from the
+    lake, holding the slot only to bring the lake up to date before and to publish the marts
+    and seeds into the warehouse after (`sources.published`), so that loads go on while Spark
+    computes."""
+    settings = warehouse.settings
+    engine = settings.engine
+    tag_engine(context, engine)
+    progress_log.info("dbt build on %s: staging, marts, KPIs and their tests", engine)
     # The KPI checks after the build need Great Expectations: import it while dbt works.
     threading.Thread(target=warm_up, name="gx-warm-up", daemon=True).start()
-    settings = warehouse.settings
+    step = context.get_step_execution_context().step.key
+    if engine == "duckdb":
+        with warehouse_slot(context.instance, context.run_id, f"{step}[build]", context.log):
+            yield from _build(context, dbt, settings)
+        return
+    with warehouse_slot(context.instance, context.run_id, f"{step}[lake]", context.log):
+        con = warehouse.connect(read_only=True)
+        try:
+            synced = lake.sync(con, settings.lake)
+            lake.write_audit(con, settings.lake)
+        finally:
+            con.close()
+    for part in synced.written:
+        progress_log.info("lake: wrote %s, a load the lake lacked", part)
+    # The events wait for the publish: an asset is the DuckDB table, materialised once the
+    # marts are in the warehouse. A failed model still lets what was built be published.
+    events, failure = [], None
+    try:
+        events.extend(_build(context, dbt, settings))
+    except Exception as exc:
+        failure = exc
+    built = [
+        e.metadata["unique_id"].value
+        for e in events
+        if isinstance(e, dg.Output) and "unique_id" in e.metadata
+    ]
+    tables = tables_of(json.loads(manifest_path().read_text(encoding="utf-8")), built)
+    if tables:
+        with warehouse_slot(context.instance, context.run_id, f"{step}[publish]", context.log):
+            con = warehouse.connect()
+            try:
+                written = publish(
+                    con, [(t, spark_table_folder(settings, t.schema, t.name)) for t in tables]
+                )
+            finally:
+                con.close()
+        progress_log.info(
+            "published %d table(s) from Spark into %s", len(written), settings.warehouse
+        )
+    yield from events
+    if failure is not None:
+        raise failure
+
+
+def _build(
+    context: dg.AssetExecutionContext, dbt: DbtCliResource, settings: Settings
+) -> Iterator[Any]:
     folder = invocation_folder(settings, context.run_id)
     with environment(settings.dbt_env()):
         invocation = dbt.cli(
-            ["build", "--exclude-resource-type", "unit_test"], context=context, target_path=folder
+            ["build", "--exclude-resource-type", "unit_test", *target_args(settings)],
+            context=context,
+            target_path=folder,
         )
     for event in invocation.stream():
         if isinstance(event, dg.Output):
             key = context.asset_key_for_output(event.output_name)
             progress_log.info("dbt: built %s", key.to_user_string())
+            event = event.with_metadata({**event.metadata, "engine": settings.engine})
         elif isinstance(event, dg.AssetCheckResult) and not event.passed:
             outcome = "warned" if event.severity == dg.AssetCheckSeverity.WARN else "failed"
             progress_log.warning("dbt: test %s %s", event.check_name, outcome)

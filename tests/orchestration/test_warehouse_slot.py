@@ -1,0 +1,60 @@
+"""warehouse_slot: part of a step holds the one slot of the warehouse's pool, as the executor
+holds it for a whole step, on the instance `kzdw` configures."""
+
+import threading
+import time
+
+import dagster as dg
+
+from kzdw.cli.operate import ensure_dagster_home
+from orchestration.lib.warehouse import WAREHOUSE_POOL, warehouse_slot
+
+
+def test_a_second_holder_waits_until_the_first_lets_go(tmp_path):
+    ensure_dagster_home(tmp_path)
+    with dg.DagsterInstance.from_config(str(tmp_path)) as instance:
+        seen: list[str] = []
+        first_holds = threading.Event()
+        let_go = threading.Event()
+
+        def first():
+            with warehouse_slot(instance, "run-a", "kzdw_dbt_models[publish]"):
+                seen.append("a in")
+                first_holds.set()
+                let_go.wait(10)
+                seen.append("a out")
+
+        def second():
+            first_holds.wait(10)
+            with warehouse_slot(instance, "run-b", "raw__permit_cases[load]"):
+                seen.append("b in")
+
+        threads = [threading.Thread(target=first), threading.Thread(target=second)]
+        for t in threads:
+            t.start()
+        first_holds.wait(10)
+        time.sleep(1.5)  # three looks of the waiting holder
+        assert seen == ["a in"]
+        let_go.set()
+        for t in threads:
+            t.join(20)
+        assert seen == ["a in", "a out", "b in"]
+        # Both claims were given back: the pool is free for the next writer.
+        info = instance.event_log_storage.get_pool_limits()
+        assert [p.name for p in info] == [WAREHOUSE_POOL]
+        with warehouse_slot(instance, "run-c", "serving__warehouse[publish]"):
+            claimed = instance.event_log_storage.get_concurrency_info(WAREHOUSE_POOL)
+            assert [s.step_key for s in claimed.claimed_slots] == ["serving__warehouse[publish]"]
+        assert instance.event_log_storage.get_concurrency_info(WAREHOUSE_POOL).claimed_slots == []
+
+
+def test_a_holder_that_fails_gives_the_slot_back(tmp_path):
+    ensure_dagster_home(tmp_path)
+    with dg.DagsterInstance.from_config(str(tmp_path)) as instance:
+        try:
+            with warehouse_slot(instance, "run-a", "kzdw_dbt_models[build]"):
+                raise RuntimeError("dbt failed")
+        except RuntimeError:
+            pass
+        info = instance.event_log_storage.get_concurrency_info(WAREHOUSE_POOL)
+        assert (info.slot_count, info.claimed_slots, info.pending_steps) == (1, [], [])
