@@ -385,6 +385,27 @@ def cmd_dev(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
+def cmd_spark_server(args: argparse.Namespace, settings: Settings) -> int:
+    """A Spark Thrift Server for this deployment, in the foreground (`kzdw.spark`): run it
+    where it stays up (a terminal, a service), then set KZDW_ENGINE=spark and
+    KZDW_SPARK_METHOD=thrift (with KZDW_SPARK_PORT if not 10000) for kzdw."""
+    from kzdw.spark import thrift_server_command, thrift_server_env
+
+    port = args.port or settings.spark_port
+    free_port(port).close()
+    settings.spark_dir.mkdir(parents=True, exist_ok=True)
+    cmd = thrift_server_command(settings, port, extra=[part for pair in args.conf for part in pair])
+    say(
+        f"Spark Thrift Server on 127.0.0.1:{port} (metastore and tables in "
+        f"{settings.spark_dir}); point kzdw at it with KZDW_ENGINE=spark "
+        f"KZDW_SPARK_METHOD=thrift KZDW_SPARK_PORT={port}"
+    )
+    # Derby writes derby.log into the working folder: the server's own.
+    os.chdir(settings.spark_dir)
+    os.execve(cmd[0], cmd, thrift_server_env())
+    return 0
+
+
 def cmd_settings(args: argparse.Namespace, settings: Settings) -> int:
     width = max(len(name) for name, _ in settings.describe())
     for name, value in settings.describe():
@@ -420,6 +441,21 @@ def register(sub) -> None:
     dev = sub.add_parser("dev", help="start the Dagster UI and daemon on 127.0.0.1")
     dev.add_argument("--port", type=natural("--port", 1, 65535), default=3000)
     dev.set_defaults(func=cmd_dev)
+
+    server = sub.add_parser(
+        "spark-server", help="start a Spark Thrift Server for KZDW_SPARK_METHOD=thrift"
+    )
+    server.add_argument(
+        "--port", type=natural("--port", 1, 65535), help="default $KZDW_SPARK_PORT (10000)"
+    )
+    server.add_argument(
+        "--conf",
+        action="append",
+        default=[],
+        type=lambda text: ["--conf", text],
+        help="a Spark setting key=value for the server (e.g. spark.driver.memory=8g); repeatable",
+    )
+    server.set_defaults(func=cmd_spark_server)
 
     shown = sub.add_parser("settings", help="print the settings, derived locations included")
     shown.set_defaults(func=cmd_settings)

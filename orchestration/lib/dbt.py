@@ -124,6 +124,28 @@ def environment(values: dict[str, str]) -> Iterator[None]:
                 os.environ[name] = value
 
 
+# The profile's outputs: the DuckDB warehouse (the profile's default) and Spark.
+DUCKDB_OUTPUT = "dev"
+SPARK_OUTPUT = "spark"
+
+
+def output_of(settings: Settings) -> str:
+    """The profile output that builds the models on the deployment's engine."""
+    return SPARK_OUTPUT if settings.engine == "spark" else DUCKDB_OUTPUT
+
+
+def target_args(output: str) -> list[str]:
+    return [] if output == DUCKDB_OUTPUT else ["--target", output]
+
+
+def saved_parse(settings: Settings, output: str) -> Path:
+    """The deployment's saved parse for one output of the profile (a parse holds only for the
+    output it was made with: with Spark, the builds and the DuckDB staging views each keep
+    their own instead of parsing whole in turn)."""
+    name = PARTIAL_PARSE if output == DUCKDB_OUTPUT else f"partial_parse.{output}.msgpack"
+    return settings.dbt_dir / name
+
+
 @contextlib.contextmanager
 def _parse_lock(settings: Settings, exclusive: bool) -> Iterator[None]:
     """Held exclusively while the deployment's first parse is made, shared while an invocation
@@ -134,17 +156,49 @@ def _parse_lock(settings: Settings, exclusive: bool) -> Iterator[None]:
         yield
 
 
-def invocation_folder(settings: Settings, run_id: str) -> Path:
+def invocation_folder(settings: Settings, run_id: str, output: str | None = None) -> Path:
     """A fresh artifact folder for one invocation, seeded with the deployment's saved parse so
     that dbt re-parses only what changed (a first invocation parses whole, ≈10-20 s)."""
     base = settings.dbt_dir
     folder = base / f"kzdw_dbt_models-{run_id[:8]}-{uuid.uuid4().hex[:7]}"
     folder.mkdir(parents=True, exist_ok=True)
-    saved = base / PARTIAL_PARSE
+    saved = saved_parse(settings, output or output_of(settings))
     with _parse_lock(settings, exclusive=False):
         if saved.exists():
             shutil.copyfile(saved, folder / PARTIAL_PARSE)
     return folder
+
+
+def keep_parse(settings: Settings, folder: Path, output: str | None = None) -> None:
+    """The invocation's parse becomes the deployment's saved parse (replaced in one step)."""
+    made = folder / PARTIAL_PARSE
+    if made.exists():
+        saved = saved_parse(settings, output or output_of(settings))
+        partial = saved.with_name(f".{saved.name}.{os.getpid()}.partial")
+        shutil.copyfile(made, partial)
+        os.replace(partial, saved)
+
+
+def run_dbt(
+    settings: Settings, args: list[str], folder: Path, output: str
+) -> subprocess.CompletedProcess[bytes]:
+    """dbt started as dagster-dbt starts it for the deployment (its environment and folders),
+    for what is not a build of assets: the parse ahead, the DuckDB staging views."""
+    env = {
+        **os.environ,
+        **settings.dbt_env(),
+        "DBT_TARGET_PATH": str(folder),
+        "DBT_LOG_PATH": str(folder),
+        "DBT_PROFILES_DIR": str(DBT_PROJECT_DIR),
+        "DBT_PROJECT_DIR": str(DBT_PROJECT_DIR),
+    }
+    return subprocess.run(
+        [DBT_EXECUTABLE, *args, *target_args(output)],
+        cwd=DBT_PROJECT_DIR,
+        env=env,
+        capture_output=True,
+        check=False,
+    )
 
 
 def spark_table_folder(settings: Settings, schema: str, name: str) -> Path:
@@ -152,12 +206,6 @@ def spark_table_folder(settings: Settings, schema: str, name: str) -> Path:
     Parquet files of a table of the given layer: its warehouse folder, one database per layer
     named after KZDW_SPARK_SCHEMA (kzdw_marts), one folder per table."""
     return settings.spark_dir / "warehouse" / f"{settings.spark_schema}_{schema}.db" / name
-
-
-def target_args(settings: Settings) -> list[str]:
-    """The profile's output for the deployment's engine: `dev` (DuckDB, the profile's default)
-    or `spark`."""
-    return ["--target", "spark"] if settings.engine == "spark" else []
 
 
 _parsing_ahead: set[Path] = set()
@@ -168,7 +216,7 @@ def start_parse_ahead(settings: Settings) -> None:
     """`parse_ahead` in a thread, once per deployment and process (a run's raw steps each call
     this while their files load). Not a daemon thread: a run that ends first waits for the
     parse, which would otherwise be cut off and made again by the next run."""
-    if (settings.dbt_dir / PARTIAL_PARSE).exists():
+    if saved_parse(settings, output_of(settings)).exists():
         return
     with _parsing_ahead_lock:
         if settings.dbt_dir in _parsing_ahead:
@@ -185,7 +233,8 @@ def parse_ahead(settings: Settings) -> bool:
     only for the profile it was made with. The parse is made as the build's own would be (same
     environment, target and folders); an invocation that starts meanwhile waits for it. True
     when a parse was saved."""
-    saved = settings.dbt_dir / PARTIAL_PARSE
+    output = output_of(settings)
+    saved = saved_parse(settings, output)
     if saved.exists():
         return False
     with _parse_lock(settings, exclusive=True):
@@ -193,33 +242,9 @@ def parse_ahead(settings: Settings) -> bool:
             return False
         folder = Path(tempfile.mkdtemp(prefix=".parse-", dir=settings.dbt_dir))
         try:
-            env = {
-                **os.environ,
-                **settings.dbt_env(),
-                "DBT_TARGET_PATH": str(folder),
-                "DBT_LOG_PATH": str(folder),
-                "DBT_PROFILES_DIR": str(DBT_PROJECT_DIR),
-                "DBT_PROJECT_DIR": str(DBT_PROJECT_DIR),
-            }
-            done = subprocess.run(
-                [DBT_EXECUTABLE, "parse", "--quiet", *target_args(settings)],
-                cwd=DBT_PROJECT_DIR,
-                env=env,
-                capture_output=True,
-                check=False,
-            )
-            if done.returncode != 0:
+            if run_dbt(settings, ["parse", "--quiet"], folder, output).returncode != 0:
                 return False  # the build parses for itself and reports what is wrong
-            keep_parse(settings, folder)
+            keep_parse(settings, folder, output)
             return True
         finally:
             shutil.rmtree(folder, ignore_errors=True)
-
-
-def keep_parse(settings: Settings, folder: Path) -> None:
-    """The invocation's parse becomes the deployment's saved parse (replaced in one step)."""
-    made = folder / PARTIAL_PARSE
-    if made.exists():
-        partial = settings.dbt_dir / f".{PARTIAL_PARSE}.{os.getpid()}.partial"
-        shutil.copyfile(made, partial)
-        os.replace(partial, settings.dbt_dir / PARTIAL_PARSE)

@@ -25,6 +25,7 @@ from orchestration.lib.dbt import (
     invocation_folder,
     keep_parse,
     manifest_path,
+    output_of,
     spark_table_folder,
     target_args,
 )
@@ -144,7 +145,7 @@ def _build(
     folder = invocation_folder(settings, context.run_id)
     with environment(settings.dbt_env()):
         invocation = dbt.cli(
-            ["build", "--exclude-resource-type", "unit_test", *target_args(settings)],
+            ["build", "--exclude-resource-type", "unit_test", *target_args(output_of(settings))],
             context=context,
             target_path=folder,
         )

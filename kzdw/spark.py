@@ -1,0 +1,63 @@
+"""A Spark Thrift Server for a deployment (KZDW_ENGINE=spark, KZDW_SPARK_METHOD=thrift).
+
+A municipal platform runs its own Spark and Thrift Server (`sbin/start-thriftserver.sh` of a
+Spark distribution); kzdw then only needs its host and port, and a lake folder that both it
+and Spark see. The pyspark package has no sbin/ scripts, but it carries Spark's jars, the Hive
+Thrift Server's among them, and `spark-submit`: `kzdw spark-server` starts the same server
+from them, on loopback, with its metastore and tables beside the warehouse, for one machine
+or for trying the production target before a cluster is there.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from kzdw.settings import Settings
+
+THRIFT_SERVER_CLASS = "org.apache.spark.sql.hive.thriftserver.HiveThriftServer2"
+
+
+def spark_home() -> Path:
+    """The Spark that pyspark carries (its jars and bin/)."""
+    import pyspark
+
+    return Path(pyspark.__file__).resolve().parent
+
+
+def thrift_server_command(
+    settings: Settings, port: int, host: str = "127.0.0.1", extra: list[str] | None = None
+) -> list[str]:
+    """`spark-submit` of the Thrift Server in local mode, with its Derby metastore and warehouse
+    folder in the deployment's Spark folder, the web UI off, and few shuffle partitions (one
+    machine). What the SQL means (time zone, timestamp type, ANSI) is set by dbt's profile on
+    every session, so the server needs nothing of it."""
+    folder = settings.spark_dir
+    return [
+        str(spark_home() / "bin" / "spark-submit"),
+        "--class",
+        THRIFT_SERVER_CLASS,
+        "--name",
+        f"kzdw-thrift-{settings.warehouse.stem}",
+        "--conf",
+        "spark.ui.enabled=false",
+        "--conf",
+        f"spark.sql.warehouse.dir={folder / 'warehouse'}",
+        "--conf",
+        "spark.hadoop.javax.jdo.option.ConnectionURL="
+        f"jdbc:derby:;databaseName={folder / 'metastore_db'};create=true",
+        "--conf",
+        f"spark.driver.extraJavaOptions=-Dderby.system.home={folder}",
+        "--conf",
+        "spark.sql.shuffle.partitions=2",
+        *(extra or []),
+        "spark-internal",
+        "--hiveconf",
+        f"hive.server2.thrift.port={port}",
+        "--hiveconf",
+        f"hive.server2.thrift.bind.host={host}",
+    ]
+
+
+def thrift_server_env() -> dict[str, str]:
+    return {**os.environ, "SPARK_HOME": str(spark_home())}
