@@ -16,6 +16,8 @@ from sources.contracts import DUCKDB_TYPES, LINEAGE_COLUMNS, SOURCES, Column, So
 
 STAGING_DIR = Path(__file__).resolve().parent.parent / "dbt_project" / "models" / "staging"
 
+RAW_SCHEMA = '{{ target.schema ~ "_raw" if target.type == "spark" else "raw" }}'
+
 HEADER = (
     "# Generated from sources/contracts.py by `python -m sources.dbt_sources`: do not edit by\n"
     "# hand; change the contract and run the generator again.\n"
@@ -108,7 +110,9 @@ def sources_document(source: Source) -> dict[str, Any]:
         "sources": [
             {
                 "name": "raw",
-                "schema": "raw",
+                # On Spark the raw layer is a table over the lake per source, in a database of
+                # its own (dbt_project/macros/spark/create_raw_tables.sql).
+                "schema": RAW_SCHEMA,
                 "description": "Raw layer written by the loader (restricted: analysts read marts).",
                 "tables": [table],
             }

@@ -3,8 +3,14 @@
    only the descriptions a model states itself; this post-hook gives every other column of a
    staging view the description of the column of the same name upstream: in the staging view
    it selects from, or in the raw source (read directly or through that view). A client then
-   shows the Chinese header beside each column without a second, hand-written column list. #}
+   shows the Chinese header beside each column without a second, hand-written column list.
+   On Spark nothing: a view's column comments are given when it is created (persist_docs), not
+   altered after, and the tables people read are published back to DuckDB with theirs. #}
 {% macro comment_columns_from_sources() -%}
+    {{ return(adapter.dispatch('comment_columns_from_sources', 'kzdw')()) }}
+{%- endmacro %}
+
+{% macro default__comment_columns_from_sources() -%}
     {%- if execute -%}
         {%- set own = [] -%}
         {%- for name, column in model.columns.items() if column.description -%}
@@ -36,4 +42,7 @@
         '{{ inherited[column.name | lower] | replace("'", "''") }}';
         {%- endfor -%}
     {%- endif -%}
+{%- endmacro %}
+
+{% macro spark__comment_columns_from_sources() -%}
 {%- endmacro %}

@@ -7,12 +7,11 @@
 {% macro format_kpi_value(value, unit, decimals, unit_word) -%}
     regexp_replace(
         regexp_replace(
-            format(
-                '{:.{}f}',
-                case when {{ unit }} = 'ratio' then {{ value }} * 100 else {{ value }} end,
-                {{ decimals }}
-            ),
-            '\.0+$',
+            {{ format_decimals(
+                'case when ' ~ unit ~ " = 'ratio' then " ~ value ~ ' * 100 else ' ~ value ~ ' end',
+                decimals
+            ) }},
+            '[.]0+$',
             ''
         ),
         '^-0$',

@@ -33,7 +33,7 @@ by_day as (
         sum(industrial_projects_on_land) as industrial_projects_on_land,
         sum(projects_started) as projects_started,
         sum(industrial_projects_started) as industrial_projects_started,
-        sum(projects_in_production) as projects_in_production,
+        sum(projects_in_production) as projects_in_production
     from project_days
     group by all
 
@@ -53,7 +53,7 @@ flows_by_period as (
         sum(d.industrial_projects_on_land) as industrial_projects_on_land,
         sum(d.projects_started) as projects_started,
         sum(d.industrial_projects_started) as industrial_projects_started,
-        sum(d.projects_in_production) as projects_in_production,
+        sum(d.projects_in_production) as projects_in_production
     from periods
     inner join by_day as d
         on d.activity_date between periods.period_start and periods.cutoff_date
@@ -99,13 +99,14 @@ period_weeks as (
     select
         periods.period_type,
         periods.period_start,
-        cast(w.week_start_date as date) as week_start_date,
+        cast(w.week_start_date as date) as week_start_date
     from periods
-    cross join unnest(generate_series(
-        cast(date_trunc('week', periods.period_start + 6) as timestamp),
-        cast(periods.cutoff_date as timestamp),
-        interval 7 day
-    )) as w (week_start_date)
+    cross join {{ series(
+        "cast(date_trunc('week', periods.period_start + 6) as timestamp)",
+        "cast(periods.cutoff_date as timestamp)",
+        "interval 7 day",
+        'w', 'week_start_date'
+    ) }}
 
 ),
 
@@ -115,13 +116,14 @@ period_months as (
     select
         periods.period_type,
         periods.period_start,
-        cast(m.month_start_date as date) as month_start_date,
+        cast(m.month_start_date as date) as month_start_date
     from periods
-    cross join unnest(generate_series(
-        cast(periods.period_start as timestamp),
-        cast(periods.cutoff_date as timestamp),
-        interval 1 month
-    )) as m (month_start_date)
+    cross join {{ series(
+        "cast(periods.period_start as timestamp)",
+        "cast(periods.cutoff_date as timestamp)",
+        "interval 1 month",
+        'm', 'month_start_date'
+    ) }}
     where cast(m.month_start_date as date) = date_trunc('month', m.month_start_date)
 
 ),
@@ -133,13 +135,14 @@ period_quarters as (
     select
         periods.period_type,
         periods.period_start,
-        cast(q.quarter_start_date as date) as quarter_start_date,
+        cast(q.quarter_start_date as date) as quarter_start_date
     from periods
-    cross join unnest(generate_series(
-        cast(periods.period_start as timestamp),
-        cast(periods.cutoff_date as timestamp),
-        interval 1 month
-    )) as q (quarter_start_date)
+    cross join {{ series(
+        "cast(periods.period_start as timestamp)",
+        "cast(periods.cutoff_date as timestamp)",
+        "interval 1 month",
+        'q', 'quarter_start_date'
+    ) }}
     where cast(q.quarter_start_date as date) = date_trunc('quarter', q.quarter_start_date)
         and q.quarter_start_date + interval 3 month - interval 1 day <= periods.period_end
 
@@ -151,7 +154,7 @@ week_coverage as (
         period_weeks.period_type,
         period_weeks.period_start,
         count(*) as weeks,
-        count(lead_weeks.week_start_date) as weeks_with_lead,
+        count(lead_weeks.week_start_date) as weeks_with_lead
     from period_weeks
     left join lead_weeks
         on period_weeks.week_start_date = lead_weeks.week_start_date
@@ -165,7 +168,7 @@ month_coverage as (
         period_months.period_type,
         period_months.period_start,
         count(*) as months,
-        count(talk_months.month_start_date) as months_with_talk,
+        count(talk_months.month_start_date) as months_with_talk
     from period_months
     left join talk_months
         on period_months.month_start_date = talk_months.month_start_date
@@ -182,7 +185,7 @@ quarter_coverage as (
         count(*) filter (
             where signed_quarters.quarter_start_date is not null
                 and started_quarters.quarter_start_date is not null
-        ) as quarters_with_sign_and_start,
+        ) as quarters_with_sign_and_start
     from period_quarters
     left join signed_quarters
         on period_quarters.quarter_start_date = signed_quarters.quarter_start_date
@@ -214,7 +217,7 @@ final as (
             when s.industrial_projects_on_land > 0
                 then cast(s.industrial_investment_on_land as double) * 10000
                     / cast(s.industrial_land_mu as double)
-        end as investment_per_mu,
+        end as investment_per_mu
     from periods
     left join flows_by_period as s
         on periods.period_type = s.period_type and periods.period_start = s.period_start

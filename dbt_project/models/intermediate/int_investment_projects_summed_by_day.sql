@@ -39,7 +39,7 @@ final as (
             as industrial_projects_on_land,
         count(*) filter (where stage = '开工') as projects_started,
         count(*) filter (where stage = '开工' and is_industrial) as industrial_projects_started,
-        count(*) filter (where stage = '投产') as projects_in_production,
+        count(*) filter (where stage = '投产') as projects_in_production
     from milestones
     group by all
 

@@ -36,7 +36,7 @@ milestones as (
         projects.is_industrial,
         projects.planned_investment,
         projects.contract_investment,
-        projects.land_mu,
+        projects.land_mu
     from projects
     cross join stages
 

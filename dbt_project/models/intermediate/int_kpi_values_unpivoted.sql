@@ -19,7 +19,9 @@ unpivoted as (
     select period_type, period_start, kpi_code, value
     -- Nulls stay: a ratio with no cases is NULL, and still a row.
     from {{ domain }} unpivot include nulls (
-        value for kpi_code in (columns(* exclude (period_type, period_start)))
+        value for kpi_code in (
+            {{ unpivot_columns(ref(domain), ['period_type', 'period_start']) }}
+        )
     )
     {%- if not loop.last %}
     union all
@@ -30,10 +32,10 @@ unpivoted as (
 final as (
 
     select
-        cast(kpi_code as varchar) as kpi_code,
-        cast(period_type as varchar) as period_type,
+        cast(kpi_code as string) as kpi_code,
+        cast(period_type as string) as period_type,
         cast(period_start as date) as period_start,
-        cast(value as double) as value,
+        cast(value as double) as value
     from unpivoted
 
 )

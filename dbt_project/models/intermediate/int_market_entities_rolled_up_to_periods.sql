@@ -25,7 +25,7 @@ by_day as (
         sum(entities_exited) as entities_exited,
         sum(enterprises_established) as enterprises_established,
         sum(enterprises_established_within_2h) as enterprises_established_within_2h,
-        sum(returnee_entities_new) as returnee_entities_new,
+        sum(returnee_entities_new) as returnee_entities_new
     from entity_days
     group by all
 
@@ -40,7 +40,7 @@ totals_by_period as (
             as entities_total,
         -- The previous period of the same type ends the day before this one starts.
         sum(by_day.entity_change) filter (where by_day.activity_date < periods.period_start)
-            as entities_total_before,
+            as entities_total_before
     from periods
     inner join by_day
         on by_day.activity_date <= periods.cutoff_date
@@ -57,7 +57,7 @@ flows_by_period as (
         sum(by_day.entities_exited) as entities_exited,
         sum(by_day.enterprises_established) as enterprises_established,
         sum(by_day.enterprises_established_within_2h) as enterprises_established_within_2h,
-        sum(by_day.returnee_entities_new) as returnee_entities_new,
+        sum(by_day.returnee_entities_new) as returnee_entities_new
     from periods
     inner join by_day
         on by_day.activity_date between periods.period_start and periods.cutoff_date
@@ -77,7 +77,7 @@ final as (
             as entities_net_growth_rate,
         cast(f.enterprises_established_within_2h as double)
             / nullif(f.enterprises_established, 0) as enterprise_registration_2h_rate,
-        cast(coalesce(f.returnee_entities_new, 0) as double) as returnee_entities_new,
+        cast(coalesce(f.returnee_entities_new, 0) as double) as returnee_entities_new
     from periods
     left join totals_by_period as t
         on periods.period_type = t.period_type and periods.period_start = t.period_start

@@ -9,6 +9,8 @@
 -- same count as entities_total, without joining events to periods.
 -- The flows (entities_new ...) count each event on the date of completed_at, in the township
 -- the event itself names.
+{#- One window, written out in each OVER: Spark cannot add a frame to a named window. #}
+{%- set by_entity = 'partition by uscc order by completed_at, event_id' %}
 with
 
 events as (
@@ -27,7 +29,7 @@ events_with_existence as (
             when '注销' then false
             when '吊销' then false
         end as sets_existence_to,
-        coalesce(township, '(未填)') as township_named,
+        coalesce(township, '(未填)') as township_named
     from events
 
 ),
@@ -44,18 +46,17 @@ states as (
         cast(completed_at as date) as activity_date,
         township_named as township,
         coalesce(
-            last_value(sets_existence_to ignore nulls)
-                over (by_entity rows between unbounded preceding and current row),
+            {{ last_value_ignore_nulls('sets_existence_to') }}
+                over ({{ by_entity }} rows between unbounded preceding and current row),
             false
         ) as exists_after,
         coalesce(
-            last_value(sets_existence_to ignore nulls)
-                over (by_entity rows between unbounded preceding and 1 preceding),
+            {{ last_value_ignore_nulls('sets_existence_to') }}
+                over ({{ by_entity }} rows between unbounded preceding and 1 preceding),
             false
         ) as existed_before,
-        lag(township_named) over by_entity as township_before,
+        lag(township_named) over ({{ by_entity }}) as township_before
     from events_with_existence
-    window by_entity as (partition by uscc order by completed_at, event_id)
 
 ),
 
@@ -64,13 +65,13 @@ moves_by_day as (
     select
         activity_date,
         township,
-        sum(change) as entity_change,
+        sum(change) as entity_change
     from (
-        select activity_date, township, 1 as change,
+        select activity_date, township, 1 as change
         from states
         where exists_after
         union all
-        select activity_date, township_before, -1,
+        select activity_date, township_before, -1
         from states
         where existed_before
     )
@@ -92,7 +93,7 @@ events_by_day as (
             where event_type = '设立' and entity_type = '企业'
                 and completed_at <= submitted_at + interval 2 hour
         ) as enterprises_established_within_2h,
-        count(*) filter (where event_type = '设立' and is_returnee) as returnee_entities_new,
+        count(*) filter (where event_type = '设立' and is_returnee) as returnee_entities_new
     from states
     group by all
 
@@ -109,7 +110,7 @@ final as (
         coalesce(events_by_day.enterprises_established, 0) as enterprises_established,
         coalesce(events_by_day.enterprises_established_within_2h, 0)
             as enterprises_established_within_2h,
-        coalesce(events_by_day.returnee_entities_new, 0) as returnee_entities_new,
+        coalesce(events_by_day.returnee_entities_new, 0) as returnee_entities_new
     from events_by_day
     full join moves_by_day
         using (activity_date, township)

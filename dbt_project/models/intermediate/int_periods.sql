@@ -38,7 +38,7 @@ source_bounds as (
 
     select
         cast(min(submitted_at) as date) as first_date,
-        cast(max(updated_at) as date) as last_updated_date,
+        cast(max(updated_at) as date) as last_updated_date
     from case_versions
     union all
     select cast(min(completed_at) as date), cast(max(updated_at) as date) from event_versions
@@ -54,9 +54,9 @@ bounds as (
     select
         cast(date_trunc('month', min(first_date)) as date) as first_month_start,
         {% if as_of -%}
-        cast('{{ as_of }}' as date) as as_of,
+        cast('{{ as_of }}' as date) as as_of
         {%- else -%}
-        max(last_updated_date) as as_of,
+        max(last_updated_date) as as_of
         {%- endif %}
     from source_bounds
 
@@ -79,15 +79,16 @@ candidates as (
         period_types.period_length,
         bounds.first_month_start,
         bounds.as_of,
-        cast(s.period_start as date) as period_start,
+        cast(s.period_start as date) as period_start
     from bounds
     cross join period_types
-    cross join unnest(generate_series(
-        cast(date_trunc(period_types.period_type, least(bounds.first_month_start, bounds.as_of))
-            as timestamp),
-        cast(bounds.as_of as timestamp),
-        period_types.period_length
-    )) as s (period_start)
+    cross join {{ series(
+        "cast(date_trunc(period_types.period_type, least(bounds.first_month_start, bounds.as_of))
+            as timestamp)",
+        "cast(bounds.as_of as timestamp)",
+        "period_types.period_length",
+        's', 'period_start'
+    ) }}
 
 ),
 
@@ -98,7 +99,7 @@ reported as (
         period_start,
         cast(period_start + period_length - interval 1 day as date) as period_end,
         least(cast(period_start + period_length - interval 1 day as date), as_of) as cutoff_date,
-        as_of,
+        as_of
     from candidates
     where period_start + period_length - interval 1 day >= first_month_start
 
@@ -115,7 +116,7 @@ ytd_prior as (
         cast(date_trunc('year', as_of) - interval 1 year as date) as period_start,
         cast(date_trunc('year', as_of) - interval 1 day as date) as period_end,
         cast(as_of - interval 1 year as date) as cutoff_date,
-        as_of,
+        as_of
     from bounds
     where date_trunc('year', as_of) - interval 1 year >= first_month_start
 

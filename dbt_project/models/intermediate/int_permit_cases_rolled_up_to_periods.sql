@@ -30,7 +30,7 @@ by_day as (
         sum(timed_cases) as timed_cases,
         sum(on_time_cases) as on_time_cases,
         sum(rated_cases) as rated_cases,
-        sum(satisfied_cases) as satisfied_cases,
+        sum(satisfied_cases) as satisfied_cases
     from case_days
     group by all
 
@@ -50,7 +50,7 @@ by_period as (
         sum(by_day.timed_cases) as timed_cases,
         sum(by_day.on_time_cases) as on_time_cases,
         sum(by_day.rated_cases) as rated_cases,
-        sum(by_day.satisfied_cases) as satisfied_cases,
+        sum(by_day.satisfied_cases) as satisfied_cases
     from periods
     inner join by_day
         on by_day.activity_date between periods.period_start and periods.cutoff_date
@@ -70,7 +70,7 @@ final as (
         cast(coalesce(p.one_window_cases, 0) as double) as one_window_cases,
         cast(coalesce(p.cross_region_cases, 0) as double) as cross_region_cases,
         cast(p.on_time_cases as double) / nullif(p.timed_cases, 0) as on_time_rate,
-        cast(p.satisfied_cases as double) / nullif(p.rated_cases, 0) as satisfaction_rate,
+        cast(p.satisfied_cases as double) / nullif(p.rated_cases, 0) as satisfaction_rate
     from periods
     left join by_period as p
         on periods.period_type = p.period_type and periods.period_start = p.period_start

@@ -12,13 +12,15 @@
 -- fct_permit_cases has reworked since, read from all the case's loaded versions), and every
 -- day when the current catalogue's departments have changed. Each such day is replaced whole:
 -- a row per day marks it (department null) so that a day left with no cases is emptied too,
--- and the post-hook removes those marks. A full refresh sums every case.
+-- and the post-hook removes those marks. A full refresh sums every case. On Spark, whose
+-- Parquet tables take no DELETE, the replacing and the removing rewrite the table
+-- (macros/spark/dbt_spark_get_incremental_sql.sql, macros/delete_where.sql).
 {{ config(
     materialized='incremental',
     unique_key='activity_date',
     incremental_strategy='delete+insert',
     on_schema_change='append_new_columns',
-    post_hook="delete from {{ this }} where department is null",
+    post_hook="{{ delete_where(this, 'department is null') }}",
 ) }}
 -- The versions are read only in an incremental build: depends_on: {{ ref('stg_permit_cases__case_versions') }}
 {#- The cases are named in each CTE that reads them, not imported once: DuckDB materialises a
@@ -37,9 +39,9 @@ current_items as (
 catalogue as (
 
     select
-        coalesce(left(md5(string_agg(
-            item_code || '=' || coalesce(department, ''), ',' order by item_code
-        )), 12), '') as departments_version,
+        coalesce(left(md5({{ string_agg_ordered(
+            "item_code || '=' || coalesce(department, '')", "','", 'item_code'
+        ) }}), 12), '') as departments_version
     from current_items
 
 ),
@@ -55,12 +57,12 @@ built as (
     {% if stamped -%}
     select
         max(_cases_built_at) as cases_built_at,
-        max(departments_version) as departments_version,
+        max(departments_version) as departments_version
     from {{ this }}
     {%- else -%}
     select
         cast(null as timestamp) as cases_built_at,
-        cast(null as varchar) as departments_version,
+        cast(null as string) as departments_version
     {%- endif %}
 
 ),
@@ -71,7 +73,7 @@ resum_all as (
     select
         (select cases_built_at from built) is null
         or (select departments_version from built)
-        is distinct from (select departments_version from catalogue) as resum_all,
+        is distinct from (select departments_version from catalogue) as resum_all
 
 ),
 
@@ -144,7 +146,7 @@ completed_cases as (
         c.trips,
         c.accepted_at,
         c.is_on_time,
-        c.rating,
+        c.rating
     from {{ counted }}_cases as c
     left join current_items
         on c.item_code = current_items.item_code
@@ -158,7 +160,7 @@ submitted_by_day as (
         activity_date,
         department,
         intake,
-        count(*) as cases_submitted,
+        count(*) as cases_submitted
     from submitted_dimensioned
     group by all
 
@@ -176,7 +178,7 @@ completed_by_day as (
         count(*) filter (where accepted_at is not null) as timed_cases,
         count(*) filter (where accepted_at is not null and is_on_time) as on_time_cases,
         count(*) filter (where rating is not null) as rated_cases,
-        count(*) filter (where rating in ('非常满意', '满意', '基本满意')) as satisfied_cases,
+        count(*) filter (where rating in ('非常满意', '满意', '基本满意')) as satisfied_cases
     from completed_dimensioned
     group by all
 
@@ -197,19 +199,27 @@ final as (
         coalesce(completed_by_day.rated_cases, 0) as rated_cases,
         coalesce(completed_by_day.satisfied_cases, 0) as satisfied_cases,
         (select departments_version from catalogue) as departments_version,
-        (select max(_built_at) from {{ cases }}) as _cases_built_at,
+        (select max(_built_at) from {{ cases }}) as _cases_built_at
     from submitted_by_day
     full join completed_by_day
         using (activity_date, department, intake)
     {% if is_incremental() %}
-    union all by name
+    union all
     -- One mark per replaced day (removed by the post-hook).
     select
         activity_date,
         null as department,
         null as intake,
+        null as cases_submitted,
+        null as cases_completed,
+        null as trips,
+        null as online_cases,
+        null as timed_cases,
+        null as on_time_cases,
+        null as rated_cases,
+        null as satisfied_cases,
         (select departments_version from catalogue) as departments_version,
-        (select max(_built_at) from {{ cases }}) as _cases_built_at,
+        (select max(_built_at) from {{ cases }}) as _cases_built_at
     from changed_dates
     where activity_date is not null
     {% endif %}

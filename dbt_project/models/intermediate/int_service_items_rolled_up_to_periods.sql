@@ -21,7 +21,7 @@ items_at_period_end as (
     select
         periods.period_type,
         periods.period_start,
-        item_versions.*,
+        item_versions.*
     from periods
     inner join item_versions
         on item_versions.valid_from < periods.cutoff_date + interval 1 day
@@ -48,7 +48,7 @@ counted as (
         count(*) filter (where reform = '直接取消审批') as items_approval_cancelled,
         count(*) filter (where reform = '审批改为备案') as items_approval_to_filing,
         count(*) filter (where reform = '实行告知承诺') as items_notification_commitment,
-        count(*) filter (where reform = '优化审批服务') as items_approval_optimized,
+        count(*) filter (where reform = '优化审批服务') as items_approval_optimized
     from items_at_period_end
     group by all
 
@@ -68,7 +68,7 @@ final as (
         cast(coalesce(c.items_approval_to_filing, 0) as double) as items_approval_to_filing,
         cast(coalesce(c.items_notification_commitment, 0) as double)
             as items_notification_commitment,
-        cast(coalesce(c.items_approval_optimized, 0) as double) as items_approval_optimized,
+        cast(coalesce(c.items_approval_optimized, 0) as double) as items_approval_optimized
     from periods
     left join counted as c
         on periods.period_type = c.period_type and periods.period_start = c.period_start

@@ -19,7 +19,7 @@ coverage as (
 
     select
         max(calendar_date) as last_covered_date,
-        max(working_day_ordinal) as last_working_day_ordinal,
+        max(working_day_ordinal) as last_working_day_ordinal
     from dates
 
 ),
@@ -30,7 +30,7 @@ accepted as (
         cases.case_id,
         cast(cases.accepted_at as date) as accepted_date,
         cases.promised_days,
-        dates.working_day_ordinal as accepted_ordinal,
+        dates.working_day_ordinal as accepted_ordinal
     from cases
     left join dates
         on cast(cases.accepted_at as date) = dates.calendar_date
@@ -46,7 +46,7 @@ select
     case
         when accepted.accepted_ordinal is null then 'accepted date not covered'
         else 'deadline past the last covered date'
-    end as problem,
+    end as problem
 from accepted
 cross join coverage
 where accepted.accepted_ordinal is null

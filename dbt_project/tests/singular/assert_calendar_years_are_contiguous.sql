@@ -19,7 +19,7 @@ gaps as (
 
     select
         calendar_year + 1 as calendar_year,
-        'year missing between covered years' as problem,
+        'year missing between covered years' as problem
     from calendar_years
     where calendar_year + 1 not in (select calendar_year from calendar_years)
         and calendar_year < (select max(calendar_year) from calendar_years)
@@ -30,8 +30,8 @@ stray_days as (
 
     select
         notice_year as calendar_year,
-        'exception day ' || strftime(calendar_date, '%Y-%m-%d') || ' outside its notice year'
-            as problem,
+        'exception day ' || {{ format_datetime('calendar_date', '%Y-%m-%d') }} || ' outside its notice year'
+            as problem
     from exception_days
     where year(calendar_date) <> notice_year
         and not (year(calendar_date) = notice_year - 1 and month(calendar_date) = 12)

@@ -47,7 +47,7 @@ summed as (
         period_type,
         period_start,
         dimension,
-        sum(value) as value,
+        sum(value) as value
     from breakdowns
     where kpi_code not in ('avg_trips_per_case', 'online_case_rate')
     group by all
@@ -62,7 +62,7 @@ weighted as (
         shares.period_start,
         shares.dimension,
         sum(shares.value * cases.value) filter (where cases.value > 0)
-            / nullif(sum(cases.value), 0) as value,
+            / nullif(sum(cases.value), 0) as value
     from breakdowns as shares
     inner join breakdowns as cases
         on cases.kpi_code = 'cases_completed'
@@ -92,7 +92,7 @@ compared as (
         expected_splits.dimension,
         kpi_values.value as kpi_value,
         totals.value as breakdown_total,
-        totals.is_present,
+        totals.is_present
     from kpi_values
     inner join expected_splits
         on kpi_values.kpi_code = expected_splits.kpi_code

@@ -28,7 +28,7 @@ final as (
         updated_at,
         _load_id,
         _file_name,
-        _row_number,
+        _row_number
     from projects
 
 )

@@ -40,7 +40,7 @@ cohorts as (
         '上年全年' as cohort_name_zh,
         cast(date_trunc('year', as_of) - interval 1 year as date) as cohort_start,
         cast(date_trunc('year', as_of) - interval 1 day as date) as cohort_end,
-        as_of,
+        as_of
     from as_of
     union all
     select
@@ -48,7 +48,7 @@ cohorts as (
         '本年至今',
         cast(date_trunc('year', as_of) as date),
         as_of,
-        as_of,
+        as_of
     from as_of
 
 ),
@@ -60,7 +60,7 @@ progress as (
         milestones.project_id,
         max(milestones.milestone_date) filter (where milestones.stage = '线索') as lead_date,
         max(milestones.stage_order) filter (where milestones.milestone_date <= as_of.as_of)
-            as furthest_stage_order,
+            as furthest_stage_order
     from milestones
     cross join as_of
     group by all
@@ -72,7 +72,7 @@ cohort_projects as (
     select
         cohorts.cohort,
         progress.project_id,
-        progress.furthest_stage_order,
+        progress.furthest_stage_order
     from cohorts
     inner join progress
         on progress.lead_date between cohorts.cohort_start and cohorts.cohort_end
@@ -90,7 +90,7 @@ counted as (
             as projects_reached,
         count(cohort_projects.project_id)
             filter (where cohort_projects.furthest_stage_order = stages.stage_order)
-            as projects_at_stage,
+            as projects_at_stage
     from cohorts
     cross join stages
     left join cohort_projects
@@ -114,7 +114,7 @@ final as (
         counted.projects_reached,
         counted.projects_at_stage,
         cast(counted.projects_reached as double) / nullif(counted.cohort_projects, 0)
-            as share_of_cohort,
+            as share_of_cohort
     from counted
     inner join cohorts
         on counted.cohort = cohorts.cohort

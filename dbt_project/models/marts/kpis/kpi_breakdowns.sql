@@ -74,7 +74,7 @@ project_splits_by_day as (
         sum(projects_signed) as projects_signed,
         sum(contract_investment_signed) as contract_investment_signed,
         sum(projects_started) as projects_started,
-        sum(projects_in_production) as projects_in_production,
+        sum(projects_in_production) as projects_in_production
     from project_days
     unpivot (dimension_value for dimension in (team, cluster))
     group by all
@@ -89,7 +89,7 @@ case_splits_by_day as (
         dimension_value,
         sum(cases_completed) as cases_completed,
         sum(trips) as trips,
-        sum(online_cases) as online_cases,
+        sum(online_cases) as online_cases
     from case_days
     unpivot (dimension_value for dimension in (department, intake))
     group by all
@@ -106,18 +106,54 @@ entity_splits_by_day as (
         entities_new,
         -- The entities existing in the township at the end of the day.
         sum(entity_change) over (partition by township order by activity_date)
-            as entities_total,
+            as entities_total
     from entity_days
 
 ),
 
 splits_by_day as (
 
-    select * from project_splits_by_day
-    union all by name
-    select * from case_splits_by_day
-    union all by name
-    select * exclude (entity_change, entities_total) from entity_splits_by_day
+    select
+        activity_date,
+        dimension,
+        dimension_value,
+        projects_signed,
+        contract_investment_signed,
+        projects_started,
+        projects_in_production,
+        null as cases_completed,
+        null as trips,
+        null as online_cases,
+        null as entities_new
+    from project_splits_by_day
+    union all
+    select
+        activity_date,
+        dimension,
+        dimension_value,
+        null as projects_signed,
+        null as contract_investment_signed,
+        null as projects_started,
+        null as projects_in_production,
+        cases_completed,
+        trips,
+        online_cases,
+        null as entities_new
+    from case_splits_by_day
+    union all
+    select
+        activity_date,
+        dimension,
+        dimension_value,
+        null as projects_signed,
+        null as contract_investment_signed,
+        null as projects_started,
+        null as projects_in_production,
+        null as cases_completed,
+        null as trips,
+        null as online_cases,
+        entities_new
+    from entity_splits_by_day
 
 ),
 
@@ -135,7 +171,7 @@ flows_by_period as (
         sum(d.cases_completed) as cases_completed,
         sum(d.trips) as trips,
         sum(d.online_cases) as online_cases,
-        sum(d.entities_new) as entities_new,
+        sum(d.entities_new) as entities_new
     from periods
     inner join splits_by_day as d
         on d.activity_date between periods.period_start and periods.cutoff_date
@@ -151,7 +187,7 @@ grid as (
         periods.period_start,
         periods.cutoff_date,
         dimension_values.dimension,
-        dimension_values.dimension_value,
+        dimension_values.dimension_value
     from periods
     cross join (select distinct dimension, dimension_value from splits_by_day) as dimension_values
 
@@ -166,12 +202,16 @@ totals_by_period as (
         grid.period_start,
         grid.dimension,
         grid.dimension_value,
-        t.entities_total,
+        t.entities_total
     from grid
-    asof inner join entity_splits_by_day as t
+    inner join entity_splits_by_day as t
         on grid.dimension = t.dimension
         and grid.dimension_value = t.dimension_value
         and grid.cutoff_date >= t.activity_date
+    qualify row_number() over (
+        partition by grid.period_type, grid.period_start, grid.dimension, grid.dimension_value
+        order by t.activity_date desc
+    ) = 1
 
 ),
 
@@ -191,7 +231,7 @@ split_values as (
         cast(f.trips as double) / nullif(f.cases_completed, 0) as avg_trips_per_case,
         cast(f.online_cases as double) / nullif(f.cases_completed, 0) as online_case_rate,
         cast(coalesce(f.entities_new, 0) as double) as entities_new,
-        cast(coalesce(t.entities_total, 0) as double) as entities_total,
+        cast(coalesce(t.entities_total, 0) as double) as entities_total
     from grid
     left join flows_by_period as f
         on grid.period_type = f.period_type
@@ -209,26 +249,34 @@ split_values as (
 unpivoted as (
 
     select * from split_values
-    unpivot include nulls (value for kpi_code in (columns(* exclude (
-        period_type, period_start, dimension, dimension_value
-    ))))
+    unpivot include nulls (value for kpi_code in (
+        projects_signed,
+        contract_investment_signed,
+        projects_started,
+        projects_in_production,
+        cases_completed,
+        avg_trips_per_case,
+        online_case_rate,
+        entities_new,
+        entities_total
+    ))
 
 ),
 
 final as (
 
     select
-        cast(unpivoted.kpi_code as varchar) as kpi_code,
+        cast(unpivoted.kpi_code as string) as kpi_code,
         kpi_definitions.kpi_name_zh,
         kpi_definitions.unit,
         periods.period_type,
         periods.period_start,
         periods.period_end,
-        cast(unpivoted.dimension as varchar) as dimension,
+        cast(unpivoted.dimension as string) as dimension,
         splits.dimension_name_zh,
-        cast(unpivoted.dimension_value as varchar) as dimension_value,
+        cast(unpivoted.dimension_value as string) as dimension_value,
         cast(unpivoted.value as double) as value,
-        periods.as_of,
+        periods.as_of
     from unpivoted
     inner join splits
         on unpivoted.dimension = splits.dimension

@@ -19,11 +19,11 @@ file_loads as (
 final as (
 
     select
-        cast('{{ invocation_id }}' as varchar) as build_id,
+        cast('{{ invocation_id }}' as string) as build_id,
         {{ local_run_started_at() }} as built_at,
         (select max(as_of) from kpi_values) as as_of,
         (select max(load_id) from file_loads) as max_load_id,
-        (select count(*) from kpi_values) as kpi_rows,
+        (select count(*) from kpi_values) as kpi_rows
 
 )
 

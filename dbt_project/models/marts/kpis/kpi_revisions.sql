@@ -36,7 +36,7 @@ builds_with_previous as (
         as_of,
         max_load_id,
         lag(as_of) over by_time as previous_as_of,
-        lag(max_load_id) over by_time as previous_max_load_id,
+        lag(max_load_id) over by_time as previous_max_load_id
     from builds
     window by_time as (order by built_at, build_id)
 
@@ -49,7 +49,7 @@ changes as (
     select
         *,
         lag(value) over by_period as old_value,
-        lag(build_id) over by_period as old_build_id,
+        lag(build_id) over by_period as old_build_id
     from history
     window by_period as (
         partition by kpi_code, period_type, period_start order by built_at, build_id
@@ -70,7 +70,7 @@ revisions as (
         changes.as_of as new_as_of,
         changes.built_at as revised_at,
         builds_with_previous.previous_max_load_id,
-        builds_with_previous.max_load_id,
+        builds_with_previous.max_load_id
     from changes
     inner join builds_with_previous
         on changes.build_id = builds_with_previous.build_id
@@ -90,9 +90,11 @@ causes as (
         revisions.period_type,
         revisions.period_start,
         revisions.revised_at,
-        string_agg(file_loads.file_name, ', ' order by file_loads.load_id) as caused_by_files,
-        string_agg(cast(file_loads.load_id as varchar), ', ' order by file_loads.load_id)
-            as caused_by_load_ids,
+        {{ string_agg_ordered('file_loads.file_name', "', '", 'file_loads.load_id') }}
+            as caused_by_files,
+        {{ string_agg_ordered(
+            'cast(file_loads.load_id as string)', "', '", 'file_loads.load_id'
+        ) }} as caused_by_load_ids
     from revisions
     inner join kpi_definitions
         on revisions.kpi_code = kpi_definitions.kpi_code
@@ -122,7 +124,7 @@ final as (
         causes.caused_by_load_ids,
         kpi_definitions.unit,
         kpi_definitions.domain,
-        revisions.new_value - revisions.old_value as value_change,
+        revisions.new_value - revisions.old_value as value_change
     from revisions
     inner join kpi_definitions
         on revisions.kpi_code = kpi_definitions.kpi_code

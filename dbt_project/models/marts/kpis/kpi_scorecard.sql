@@ -54,17 +54,17 @@ this_year as (
         period_start as year_start_date,
         as_of,
         value as value_to_date,
-        target,
+        target
     from kpi_values
     where period_type = 'year'
-        and period_start = date_trunc('year', as_of)
+        and period_start = cast(date_trunc('year', as_of) as date)
         and target is not null
 
 ),
 
 last_year as (
 
-    select kpi_code, period_start, value,
+    select kpi_code, period_start, value
     from kpi_values
     where period_type = 'year'
 
@@ -75,7 +75,7 @@ same_period_last_year as (
     select
         computed.kpi_code,
         computed.value,
-        periods.cutoff_date,
+        periods.cutoff_date
     from computed
     inner join periods
         on computed.period_type = periods.period_type
@@ -103,11 +103,13 @@ measured as (
         this_year.kpi_code in ('{{ flow_kpis | join("', '") }}') as is_flow,
         this_year.kpi_code not in ('{{ lower_is_better_kpis | join("', '") }}')
             as is_higher_better,
-        cast(this_year.as_of - this_year.year_start_date + 1 as double) as days_elapsed,
         cast(
-            cast(this_year.year_start_date + interval 1 year as date)
-            - this_year.year_start_date as double
-        ) as days_in_year,
+            {{ days_between('this_year.year_start_date', 'this_year.as_of') }} + 1 as double
+        ) as days_elapsed,
+        cast({{ days_between(
+            'this_year.year_start_date',
+            'cast(this_year.year_start_date + interval 1 year as date)'
+        ) }} as double) as days_in_year
     from this_year
     inner join kpi_definitions
         on this_year.kpi_code = kpi_definitions.kpi_code
@@ -135,7 +137,7 @@ projected as (
             when last_year_value > 0 and same_period_last_year > 0
                 then same_period_last_year / last_year_value
             else days_elapsed / days_in_year
-        end as expected_share_to_date,
+        end as expected_share_to_date
     from measured
 
 ),
@@ -147,7 +149,7 @@ with_projection as (
         case projection_method
             when 'seasonal' then value_to_date * last_year_value / same_period_last_year
             when 'linear' then value_to_date * days_in_year / days_elapsed
-        end as projected_year_end,
+        end as projected_year_end
     from projected
 
 ),
@@ -157,7 +159,7 @@ judged as (
     select
         *,
         -- The figure the status is judged on: the projection, or the value itself.
-        coalesce(projected_year_end, value_to_date) as judged_value,
+        coalesce(projected_year_end, value_to_date) as judged_value
     from with_projection
 
 ),
@@ -180,9 +182,10 @@ with_status as (
         {{ format_kpi_value('target', 'unit', 'decimals', 'unit_word') }} as target_text,
         {{ format_kpi_value('projected_year_end', 'unit', 'decimals', 'unit_word') }}
             as projected_text,
-        strftime(as_of, '%Y年%-m月%-d日') as as_of_text,
-        format('{:.1f}%', value_to_date / nullif(target, 0) * 100) as share_text,
-        format('{:.1f}%', judged_value / nullif(target, 0) * 100) as judged_share_text,
+        {{ format_datetime('as_of', '%Y年%-m月%-d日') }} as as_of_text,
+        {{ format_decimals('value_to_date / nullif(target, 0) * 100', 1) }} || '%' as share_text,
+        {{ format_decimals('judged_value / nullif(target, 0) * 100', 1) }} || '%'
+            as judged_share_text
     from judged
 
 ),
@@ -243,7 +246,7 @@ final as (
         end as status_reason,
         last_year_value,
         same_period_last_year_end,
-        projected_year_end / nullif(target, 0) as projected_share_of_target,
+        projected_year_end / nullif(target, 0) as projected_share_of_target
     from with_status
 
 )

@@ -55,7 +55,7 @@ final as (
         changed.as_of,
         this_build.build_id,
         this_build.built_at,
-        this_build.max_load_id,
+        this_build.max_load_id
     from changed
     cross join this_build
 

@@ -40,7 +40,7 @@ final as (
         computed.value,
         kpi_definitions.unit,
         kpi_targets.target,
-        periods.as_of,
+        periods.as_of
     from periods
     cross join kpi_definitions
     left join computed

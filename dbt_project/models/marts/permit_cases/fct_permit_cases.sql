@@ -8,6 +8,8 @@
 -- picked (keep_current_version, as in the staging views) between the stored row and the
 -- versions loaded since: no build reads the case's older versions again, nor ranks every case
 -- as stg_permit_cases__cases would. A full refresh builds it whole from every version.
+-- On Spark, delete+insert rewrites the Parquet table
+-- (macros/spark/dbt_spark_get_incremental_sql.sql).
 {{ config(
     materialized='incremental',
     unique_key='case_id',
@@ -44,11 +46,13 @@ coverage as (
     select
         max(calendar_date) as last_covered_date,
         -- The calendar a deadline is reckoned on: its span and a checksum of its working days.
-        strftime(min(calendar_date), '%Y%m%d') || '-' || strftime(max(calendar_date), '%Y%m%d')
-        || '-' || left(md5(string_agg(
-            strftime(calendar_date, '%Y%m%d') || if(is_working_day, 'W', 'R'), ''
-            order by calendar_date
-        )), 12) as deadline_calendar,
+        {{ format_datetime('min(calendar_date)', '%Y%m%d') }} || '-'
+        || {{ format_datetime('max(calendar_date)', '%Y%m%d') }}
+        || '-' || left(md5({{ string_agg_ordered(
+            format_datetime('calendar_date', '%Y%m%d') ~ " || if(is_working_day, 'W', 'R')",
+            "''",
+            'calendar_date'
+        ) }}), 12) as deadline_calendar
     from dates
 
 ),
@@ -102,7 +106,7 @@ dated as (
         cast(cases.submitted_at as date) as submitted_date,
         cast(cases.accepted_at as date) as accepted_date,
         cast(cases.completed_at as date) as completed_date,
-        accepted_day.working_day_ordinal as accepted_ordinal,
+        accepted_day.working_day_ordinal as accepted_ordinal
     from cases
     left join dates as accepted_day
         on cast(cases.accepted_at as date) = accepted_day.calendar_date
@@ -128,7 +132,7 @@ with_deadline as (
                     'dated.promised_days', 'coverage.last_covered_date'
                 ) }}
         end as deadline_date,
-        coverage.deadline_calendar,
+        coverage.deadline_calendar
     from dated
     cross join coverage
     left join working_days as due_day
@@ -168,7 +172,7 @@ final as (
         _file_name,
         _row_number,
         -- Which build wrote the row: the serving copy replaces only the rows stamped since.
-        {{ local_run_started_at() }} as _built_at,
+        {{ local_run_started_at() }} as _built_at
     from with_deadline
 
 )

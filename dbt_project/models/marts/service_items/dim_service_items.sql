@@ -25,7 +25,7 @@ final as (
         valid_to is null as is_current,
         _load_id,
         _file_name,
-        _row_number,
+        _row_number
     from versions
     -- A version that lost a tie on updated_at to a later-loaded file was never current.
     where valid_to is null or valid_to > valid_from

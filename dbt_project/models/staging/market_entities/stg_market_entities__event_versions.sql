@@ -11,12 +11,8 @@ source as (
 
 final as (
 
-    select
-        * replace (
-            -- The contract: an empty 返乡创业 means 否.
-            coalesce(is_returnee, false) as is_returnee
-        ),
-    from source
+    -- The contract: an empty 返乡创业 means 否.
+    {{ select_star_replacing('source', {'is_returnee': 'coalesce(is_returnee, false)'}) }}
 
 )
 

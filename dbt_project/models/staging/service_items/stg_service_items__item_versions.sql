@@ -16,7 +16,7 @@ final as (
         updated_at as valid_from,
         lead(updated_at) over (
             partition by item_code order by {{ latest_version_first('asc') }}
-        ) as valid_to,
+        ) as valid_to
     from source
 
 )

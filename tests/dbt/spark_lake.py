@@ -1,0 +1,206 @@
+"""A lake for dbt on Spark made from a DuckDB warehouse, and the marts of both read back.
+
+The lake is laid out as the loader writes it for KZDW_ENGINE=spark (sources/lake.py): each
+load's rows of `raw.<source>` as `<lake>/<source>/load=<load_id>/part-*.parquet`, and the whole of
+`audit.file_loads` as `<lake>/_audit/file_loads.parquet`, both written by DuckDB's own
+Parquet writer. Spark's tables are plain Parquet under `<spark dir>/warehouse/<db>.db/<table>/`,
+which DuckDB reads back, so every comparison is worked out by DuckDB.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import duckdb
+
+from sources.contracts import SOURCES
+
+DBT_DIR = Path(__file__).resolve().parents[2] / "dbt_project"
+DBT = Path(sys.executable).with_name("dbt")
+SPARK_SCHEMA = "kzdw"
+
+# Columns that record a build, not the data: they differ between any two builds.
+BUILD_STAMPS = {"_built_at", "_cases_built_at", "build_id", "built_at"}
+
+
+def _quoted(path: Path) -> str:
+    return "'" + str(path).replace("'", "''") + "'"
+
+
+def record_file_loads(
+    con: duckdb.DuckDBPyConnection,
+    files: list[tuple[str, str, list[dict]]],
+    first_load_id: int = 1,
+) -> None:
+    """One audit.file_loads row per hand-made file, as the loader records a loaded file
+    (raw_rows.insert_raw_rows writes only the rows)."""
+    for load_id, (source, file_name, rows) in enumerate(files, start=first_load_id):
+        digest = hashlib.sha256(f"{load_id}:{file_name}".encode()).hexdigest()
+        con.execute(
+            "insert into audit.file_loads (load_id, source, file_name, file_path, file_hash, "
+            "status, rows_read, rows_loaded, rows_rejected, loaded_at) "
+            "values (?, ?, ?, ?, ?, 'loaded', ?, ?, 0, ?)",
+            [
+                load_id,
+                source,
+                file_name,
+                f"landing/{source}/{file_name}",
+                digest,
+                len(rows),
+                len(rows),
+                dt.datetime(2023, 1, 10, 18, 0) + dt.timedelta(minutes=load_id),
+            ],
+        )
+
+
+def write_lake(con: duckdb.DuckDBPyConnection, lake: Path) -> None:
+    """Write every load of the raw layer not in the lake yet, and audit.file_loads whole."""
+    for source in SOURCES:
+        (lake / source).mkdir(parents=True, exist_ok=True)
+        load_ids = con.execute(f"select distinct _load_id from raw.{source}").fetchall()
+        for (load_id,) in load_ids:
+            folder = lake / source / f"load={load_id}"
+            if folder.exists():
+                continue
+            folder.mkdir()
+            con.execute(
+                f"copy (select * from raw.{source} where _load_id = {int(load_id)} "
+                f"order by _row_number) to {_quoted(folder / 'part-0.parquet')} (format parquet)"
+            )
+    (lake / "_audit").mkdir(parents=True, exist_ok=True)
+    con.execute(
+        f"copy audit.file_loads to {_quoted(lake / '_audit' / 'file_loads.parquet')} "
+        "(format parquet)"
+    )
+
+
+def dbt(
+    workdir: Path,
+    *args: str,
+    env: dict[str, str],
+    timeout: int = 1800,
+) -> subprocess.CompletedProcess[str]:
+    """A dbt command on the project, with its own target and log folders under `workdir`,
+    run from `workdir`: nothing lands in the checkout."""
+    base = {k: v for k, v in os.environ.items() if not k.startswith(("KZDW_", "DBT_"))}
+    workdir.mkdir(parents=True, exist_ok=True)
+    return subprocess.run(
+        [
+            str(DBT),
+            *args,
+            "--project-dir",
+            str(DBT_DIR),
+            "--profiles-dir",
+            str(DBT_DIR),
+            "--target-path",
+            str(workdir / "target"),
+            "--log-path",
+            str(workdir / "logs"),
+        ],
+        cwd=workdir,
+        env={**base, **env},
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        check=False,
+    )
+
+
+def spark_env(lake: Path, spark_dir: Path) -> dict[str, str]:
+    return {
+        "KZDW_LAKE": str(lake),
+        "KZDW_SPARK_DIR": str(spark_dir),
+        "KZDW_SPARK_METHOD": "session",
+        "KZDW_SPARK_SCHEMA": SPARK_SCHEMA,
+    }
+
+
+def spark_tables(spark_dir: Path, layer: str) -> dict[str, Path]:
+    """{table: its Parquet folder} of one layer (marts, seeds, ...) of the Spark warehouse."""
+    root = spark_dir / "warehouse" / f"{SPARK_SCHEMA}_{layer}.db"
+    return {p.name: p for p in sorted(root.iterdir()) if p.is_dir()} if root.exists() else {}
+
+
+def _rows(con: duckdb.DuckDBPyConnection, relation: str, columns: list[str]) -> list[tuple]:
+    select = ", ".join(f'"{c}"' for c in columns)
+    return sorted(con.execute(f"select {select} from {relation}").fetchall(), key=repr)
+
+
+def _same(left: object, right: object) -> bool:
+    if isinstance(left, float) and isinstance(right, float):
+        return abs(left - right) <= 1e-9 * max(1.0, abs(left), abs(right))
+    return left == right
+
+
+def differences(
+    warehouse: Path,
+    spark_dir: Path,
+    layer: str,
+    ignore: set[str] = BUILD_STAMPS,
+    same_types: bool = True,
+    skip_tables: set[str] = frozenset(),
+) -> list[str]:
+    """What differs between DuckDB's tables of `layer` and Spark's: a table missing on either
+    side, other columns, other column types as DuckDB reads Spark's Parquet (`same_types`:
+    the marts' contracts hold on both engines, so the types are DuckDB's own; intermediate
+    tables may differ, DuckDB summing integers into HUGEINT), or other rows (floats equal
+    within 1e-9 relative). `ignore`: columns left out; `skip_tables`: tables left out."""
+    con = duckdb.connect(str(warehouse), read_only=True)
+    try:
+        expected = [
+            t
+            for (t,) in con.execute(
+                "select table_name from duckdb_tables() where schema_name = ? order by 1",
+                [layer],
+            ).fetchall()
+            if t not in skip_tables
+        ]
+        spark = {
+            t: path for t, path in spark_tables(spark_dir, layer).items() if t not in skip_tables
+        }
+        found = []
+        if sorted(spark) != expected:
+            found.append(f"{layer}: tables {sorted(spark)} on Spark, {expected} on DuckDB")
+        for table in expected:
+            if table not in spark:
+                continue
+            columns = con.execute(
+                "select column_name, data_type from duckdb_columns() where schema_name = ? "
+                "and table_name = ? order by column_index",
+                [layer, table],
+            ).fetchall()
+            parquet = f"read_parquet({_quoted(spark[table] / '*.parquet')})"
+            spark_columns = [
+                (c, t) for (c, t, *_) in con.execute(f"describe select * from {parquet}").fetchall()
+            ]
+            if [c for c, _ in spark_columns] != [c for c, _ in columns]:
+                found.append(f"{layer}.{table}: columns {spark_columns}, expected {columns}")
+                continue
+            if same_types and spark_columns != columns:
+                found.append(f"{layer}.{table}: types {spark_columns}, expected {columns}")
+            kept = [c for c, _ in columns if c not in ignore]
+            theirs = _rows(con, parquet, kept)
+            ours = _rows(con, f"{layer}.{table}", kept)
+            if len(theirs) != len(ours) or not all(
+                all(_same(a, b) for a, b in zip(r, s, strict=True))
+                for r, s in zip(theirs, ours, strict=True)
+            ):
+                wrong = [r for r in theirs if r not in ours][:3]
+                found.append(
+                    f"{layer}.{table}: {len(theirs)} rows on Spark, {len(ours)} on DuckDB; "
+                    f"e.g. Spark has {wrong}"
+                )
+        return found
+    finally:
+        con.close()
+
+
+def copy_warehouse(warehouse: Path, target: Path) -> Path:
+    shutil.copyfile(warehouse, target)
+    return target
