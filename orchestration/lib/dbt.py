@@ -202,10 +202,10 @@ def run_dbt(
 
 
 def spark_table_folder(settings: Settings, schema: str, name: str) -> Path:
-    """Where a local Spark session (the profile's `spark` output, method session) keeps the
-    Parquet files of a table of the given layer: its warehouse folder, one database per layer
-    named after KZDW_SPARK_SCHEMA (kzdw_marts), one folder per table."""
-    return settings.spark_dir / "warehouse" / f"{settings.spark_schema}_{schema}.db" / name
+    """Where a Spark build leaves the Parquet files of a table people read, for the publish
+    into DuckDB: the lake's _published/<layer>/<table>/ (macros/export_to_lake.sql), which a
+    local session and a Thrift Server write alike."""
+    return settings.lake / "_published" / schema / name
 
 
 _parsing_ahead: set[Path] = set()

@@ -1,5 +1,6 @@
 """The dbt project as assets: staging, intermediate, marts, the KPI table and the seeds."""
 
+import hashlib
 import json
 import shutil
 import threading
@@ -20,19 +21,21 @@ from expectations.runner import warm_up
 from kzdw.settings import Settings
 from orchestration.lib.automation import after_upstream_updates
 from orchestration.lib.dbt import (
+    DUCKDB_OUTPUT,
     dbt_project,
     environment,
     invocation_folder,
     keep_parse,
     manifest_path,
     output_of,
+    run_dbt,
     spark_table_folder,
     target_args,
 )
 from orchestration.lib.progress import progress_log
 from orchestration.lib.warehouse import WarehouseResource, tag_engine, warehouse_slot
 from sources import lake
-from sources.published import publish, tables_of
+from sources.published import Table, publish, tables_of
 
 
 class KzdwDbtTranslator(DagsterDbtTranslator):
@@ -121,22 +124,75 @@ def kzdw_dbt_models(
         for e in events
         if isinstance(e, dg.Output) and "unique_id" in e.metadata
     ]
-    tables = tables_of(json.loads(manifest_path().read_text(encoding="utf-8")), built)
-    if tables:
+    manifest = json.loads(manifest_path().read_text(encoding="utf-8"))
+    tables = tables_of(manifest, built)
+    if built:
         with warehouse_slot(context.instance, context.run_id, f"{step}[publish]", context.log):
-            con = warehouse.connect()
-            try:
-                written = publish(
-                    con, [(t, spark_table_folder(settings, t.schema, t.name)) for t in tables]
-                )
-            finally:
-                con.close()
-        progress_log.info(
-            "published %d table(s) from Spark into %s", len(written), settings.warehouse
-        )
+            _publish_from_spark(context, warehouse, manifest, tables)
     yield from events
     if failure is not None:
         raise failure
+
+
+def _publish_from_spark(
+    context: dg.AssetExecutionContext,
+    warehouse: WarehouseResource,
+    manifest: Mapping[str, Any],
+    tables: list[Table],
+) -> None:
+    """What a Spark build leaves in the DuckDB warehouse, as the DuckDB engine would: the
+    marts and seeds it wrote, and the staging views (views over the warehouse's own raw layer,
+    made by dbt on DuckDB when one is missing or the models changed since they were made).
+    The DuckDB engine's intermediate tables, which Spark keeps for itself, are dropped: they
+    would be stale."""
+    settings = warehouse.settings
+    con = warehouse.connect()
+    try:
+        written = publish(
+            con, [(t, spark_table_folder(settings, t.schema, t.name)) for t in tables]
+        )
+        stale = con.execute(
+            "select count(*) from duckdb_tables() where schema_name = 'intermediate' "
+            "and database_name = current_database()"
+        ).fetchone()[0]
+        if stale:
+            con.execute("drop schema intermediate cascade")
+            progress_log.info("dropped the %d intermediate table(s) the DuckDB engine left", stale)
+        views = {
+            name
+            for (name,) in con.execute(
+                "select view_name from duckdb_views() where schema_name = 'staging' "
+                "and database_name = current_database()"
+            ).fetchall()
+        }
+    finally:
+        con.close()
+    progress_log.info("published %d table(s) from Spark into %s", len(written), settings.warehouse)
+    staging = sorted(
+        (unique_id, node["checksum"]["checksum"], node.get("alias") or node["name"])
+        for unique_id, node in manifest["nodes"].items()
+        if node["resource_type"] == "model" and node["schema"] == "staging"
+    )
+    made = hashlib.sha256(json.dumps(staging).encode()).hexdigest()
+    marker = settings.dbt_dir / STAGING_VIEWS_MARKER
+    current = marker.read_text(encoding="utf-8") if marker.exists() else ""
+    if current == made and {name for _, _, name in staging} <= views:
+        return
+    progress_log.info("dbt on DuckDB: the staging views over the warehouse's raw layer")
+    folder = invocation_folder(settings, context.run_id, DUCKDB_OUTPUT)
+    done = run_dbt(settings, ["run", "--select", "staging"], folder, DUCKDB_OUTPUT)
+    if done.returncode != 0:
+        raise dg.Failure(
+            "dbt could not make the staging views in the DuckDB warehouse "
+            f"{settings.warehouse} (see {folder / 'dbt.log'}): "
+            + done.stdout.decode(errors="replace")[-1500:]
+        )
+    keep_parse(settings, folder, DUCKDB_OUTPUT)
+    marker.write_text(made, encoding="utf-8")
+
+
+# Which staging models the DuckDB staging views were made from (their checksums).
+STAGING_VIEWS_MARKER = "duckdb_staging_views.sha256"
 
 
 def _build(
