@@ -1,0 +1,154 @@
+"""KZDW_ENGINE=spark end to end: the same landing files through `kzdw run` on both engines
+leave the same warehouse for analysts, the report and outside checks.
+
+The loader is the same on both; with Spark, dbt builds the models on a local Spark session
+from the lake and the marts and seeds are published into the DuckDB warehouse. Spark's
+`marts.kpi_values` is compared with the oracle (an independent reading of KPIS.md) and every
+published table, the audit and the serving copy with the DuckDB engine's."""
+
+import math
+import shutil
+
+import dagster as dg
+import pytest
+
+from tests.conftest import Deployment
+from tests.handmade import make_landing
+from tests.oracle import compute_kpis, read_landing
+from tests.test_end_to_end import _assert_same_kpis, _kpis
+
+pytestmark = [pytest.mark.slow, pytest.mark.spark]
+
+SEED = 21
+KEY = "spark-engine-test-key-0123456789"
+# What the two engines compute: the published schemas, every table in them.
+PUBLISHED = ("marts", "seeds")
+# Columns that say when or by which run a row was written, not what it holds.
+STAMPS = {"_built_at", "built_at", "build_id", "loaded_at", "_loaded_at", "run_id", "settled_path"}
+
+
+@pytest.fixture(scope="module")
+def engines(tmp_path_factory):
+    root = tmp_path_factory.mktemp("engines")
+    made = make_landing(root / "made", SEED)
+    runs = {}
+    for engine in ("duckdb", "spark"):
+        deployment = Deployment(root / engine)
+        shutil.copytree(made.root, deployment.landing)
+        run = deployment.kzdw("run", extra_env={"KZDW_ENGINE": engine, "KZDW_PII_KEY": KEY})
+        assert run.returncode == 0, run.output
+        runs[engine] = (deployment, run.output)
+    return made, runs
+
+
+def _tables(deployment: Deployment, schemas=PUBLISHED) -> dict[str, list[tuple[str, str]]]:
+    listed = ", ".join(f"'{s}'" for s in schemas)
+    columns: dict[str, list[tuple[str, str]]] = {}
+    for schema, table, column, kind in deployment.query(
+        "select schema_name, table_name, column_name, data_type from duckdb_columns() "
+        f"where schema_name in ({listed}) and database_name = current_database() "
+        "order by schema_name, table_name, column_index"
+    ):
+        columns.setdefault(f"{schema}.{table}", []).append((column, kind))
+    return columns
+
+
+def _rows(deployment: Deployment, table: str, columns: list[str]) -> list[tuple]:
+    names = ", ".join(f'"{c}"' for c in columns)
+    return deployment.query(f"select {names} from {table} order by all")
+
+
+def _same(a, b) -> bool:
+    if isinstance(a, float) and isinstance(b, float):
+        return math.isclose(a, b, rel_tol=1e-9, abs_tol=1e-9)
+    return a == b
+
+
+def test_spark_kpis_match_the_oracle(engines):
+    made, runs = engines
+    spark, output = runs["spark"]
+    assert "dbt build on spark" in output
+    _assert_same_kpis(_kpis(spark), compute_kpis(read_landing(made.root)))
+
+
+def test_every_published_table_equals_the_duckdb_engines(engines):
+    _, runs = engines
+    duck, spark = runs["duckdb"][0], runs["spark"][0]
+    tables = _tables(duck)
+    assert {"marts.kpi_values", "marts.fct_permit_cases", "seeds.kpi_definitions"} <= set(tables)
+    # The same tables, columns in the same order and of the same DuckDB types.
+    assert _tables(spark) == tables
+    differ = []
+    for table, columns in tables.items():
+        names = [c for c, _ in columns if c not in STAMPS]
+        a, b = _rows(duck, table, names), _rows(spark, table, names)
+        if len(a) != len(b) or not all(
+            all(_same(x, y) for x, y in zip(ra, rb, strict=True))
+            for ra, rb in zip(a, b, strict=True)
+        ):
+            differ.append((table, len(a), len(b)))
+    assert not differ, f"tables that differ (table, DuckDB rows, Spark rows): {differ}"
+    # The comments analysts see in their tools travel too.
+    comments = (
+        "select table_name, column_name, comment from duckdb_columns() "
+        "where schema_name = 'marts' order by all"
+    )
+    assert spark.query(comments) == duck.query(comments)
+
+
+def test_the_audit_is_the_same_whichever_engine(engines):
+    _, runs = engines
+    duck, spark = runs["duckdb"][0], runs["spark"][0]
+    for table, order in (("audit.file_loads", "load_id"), ("audit.rejected_rows", "all")):
+        columns = [
+            c
+            for (c,) in duck.query(
+                "select column_name from duckdb_columns() where schema_name = 'audit' "
+                f"and table_name = '{table.split('.')[1]}' order by column_index"
+            )
+            if c not in STAMPS and c not in ("file_path", "file_modified_at")
+        ]
+        names = ", ".join(columns)
+        sql = f"select {names} from {table} order by {order}"
+        assert spark.query(sql) == duck.query(sql), table
+
+
+def test_analysts_see_the_same_serving_copy(engines):
+    _, runs = engines
+    duck, spark = runs["duckdb"][0], runs["spark"][0]
+    # Staging views too, over the same raw layer.
+    views = "select schema_name, view_name from duckdb_views() where not internal order by all"
+    assert spark.query(views, database=spark.serving) == duck.query(views, database=duck.serving)
+    sql = "select kpi_code, period_type, period_start, value from marts.kpi_values order by all"
+    copies = spark.query(sql, database=spark.serving), duck.query(sql, database=duck.serving)
+    assert len(copies[0]) == len(copies[1]) > 0
+    for a, b in zip(*copies, strict=True):
+        assert a[:3] == b[:3] and (a[3] is b[3] is None or _same(a[3], b[3])), (a, b)
+
+
+def test_the_lake_holds_every_accepted_batch(engines):
+    _, runs = engines
+    spark = runs["spark"][0]
+    lake = spark.root / "lake" / "warehouse"
+    loads = spark.query(
+        "select source, load_id from audit.file_loads where rows_loaded > 0 order by all"
+    )
+    folders = sorted(
+        (p.parent.parent.name, int(p.parent.name.removeprefix("load=")))
+        for p in lake.glob("*/load=*/*.parquet")
+    )
+    assert folders == loads
+    # Nothing of Spark's in the checkout or the working folder: all beside the warehouse.
+    assert (spark.root / "spark" / "warehouse").is_dir()
+    assert not (spark.root / "metastore_db").exists() and not (spark.root / "derby.log").exists()
+
+
+def test_the_engine_shows_on_the_run_and_the_assets(engines):
+    _, runs = engines
+    spark = runs["spark"][0]
+    with dg.DagsterInstance.from_config(str(spark.dagster_home)) as instance:
+        (run,) = instance.get_runs(limit=1)
+        assert run.tags["kzdw/engine"] == "spark"
+        event = instance.get_latest_materialization_event(dg.AssetKey(["marts", "kpi_values"]))
+        metadata = event.asset_materialization.metadata
+        assert metadata["engine"].value == "spark"
