@@ -3,10 +3,13 @@
     .venv/bin/python benchmarks/demo.py --repeat 3 [--scale 1]
     .venv/bin/python benchmarks/demo.py --scales 1,20,100,200 --work /var/tmp/kzdw-scales
     .venv/bin/python benchmarks/demo.py --scales 200 --work W --results W/scales.json --keep
+    .venv/bin/python benchmarks/demo.py --scale 20 --repeat 1 --engines duckdb,spark
 
 Writes the demo landing set once, then for each repeat builds a fresh warehouse (new DuckDB
 file, new Dagster home) with `kzdw run`, sampling the resident memory of the whole process
-tree (kzdw, dbt) every 0.2 s from /proc. Prints each run and the medians; with --scales, a
+tree (kzdw, dbt, and the JVM a Spark build starts) every 0.2 s from /proc. Prints each run and
+the medians; with --engines, each engine's in turn on the same landing set and the median of
+their pairwise ratio; with --scales, a
 table of time and peak memory against the data's size (time x and data x: relative to the
 first scale), removing each scale's files before the next. --results keeps each scale's
 figures in a JSON file, so that a long table can be measured a scale at a time (a scale
@@ -93,9 +96,17 @@ def _landing_stats(landing: Path) -> tuple[int, int]:
     return len(files), sum(p.stat().st_size for p in files)
 
 
-def measure_scale(work: Path, base: dict, scale: float, repeat: int, keep: bool = False) -> dict:
-    """Write the demo at `scale` (timed, peak memory) and build it `repeat` times; each run on
-    its own copy of the landing set (a run moves what it loads), removed after."""
+def measure_scale(
+    work: Path,
+    base: dict,
+    scale: float,
+    repeat: int,
+    keep: bool = False,
+    engines: tuple[str, ...] = ("duckdb",),
+) -> dict:
+    """Write the demo at `scale` (timed, peak memory) and build it `repeat` times with each
+    engine (KZDW_ENGINE); each run on its own copy of the landing set (a run moves what it
+    loads), removed after."""
     kzdw = [sys.executable, "-m", "kzdw.cli"]
     demo_landing = work / f"landing-{scale:g}"
     t, peak, rc = run_measured(
@@ -110,43 +121,60 @@ def measure_scale(work: Path, base: dict, scale: float, repeat: int, keep: bool 
         flush=True,
     )
     out = {"scale": scale, "demo_s": t, "demo_mib": peak, "files": files, "bytes": size}
-    times, peaks = [], []
+    measured: dict[str, tuple[list[float], list[float]]] = {e: ([], []) for e in engines}
+    last = (repeat - 1, engines[-1])
+    # The engines take turns, run after run, so that a busier spell of the machine falls on
+    # both alike.
     for i in range(repeat):
-        run_dir = work / f"run-{scale:g}-{i + 1}"
-        if i + 1 < repeat:
-            shutil.copytree(demo_landing, run_dir / "landing")
-        else:
-            run_dir.mkdir(parents=True)
-            demo_landing.rename(run_dir / "landing")
-        env = {
-            **base,
-            "KZDW_LANDING_DIR": str(run_dir / "landing"),
-            "KZDW_WAREHOUSE": str(run_dir / "warehouse.duckdb"),
-            "DAGSTER_HOME": str(run_dir / "dagster_home"),
-        }
-        t, peak, rc = run_measured([*kzdw, "run"], env)
-        assert rc == 0, f"kzdw run failed (exit {rc})"
-        con = duckdb.connect(str(run_dir / "serving" / "warehouse.duckdb"), read_only=True)
-        out["cases"] = con.execute("select count(*) from marts.fct_permit_cases").fetchone()[0]
-        out["versions"] = con.execute("select count(*) from raw.permit_cases").fetchone()[0]
-        con.close()
-        out["warehouse_bytes"] = (run_dir / "warehouse.duckdb").stat().st_size
-        times.append(t)
-        peaks.append(peak)
+        for engine in engines:
+            run_dir = work / f"run-{scale:g}-{engine}-{i + 1}"
+            if (i, engine) != last:
+                shutil.copytree(demo_landing, run_dir / "landing")
+            else:
+                run_dir.mkdir(parents=True)
+                demo_landing.rename(run_dir / "landing")
+            env = {
+                **base,
+                "KZDW_ENGINE": engine,
+                "KZDW_LANDING_DIR": str(run_dir / "landing"),
+                "KZDW_WAREHOUSE": str(run_dir / "warehouse.duckdb"),
+                "DAGSTER_HOME": str(run_dir / "dagster_home"),
+            }
+            t, peak, rc = run_measured([*kzdw, "run"], env)
+            assert rc == 0, f"kzdw run ({engine}) failed (exit {rc})"
+            con = duckdb.connect(str(run_dir / "serving" / "warehouse.duckdb"), read_only=True)
+            out["cases"] = con.execute("select count(*) from marts.fct_permit_cases").fetchone()[0]
+            out["versions"] = con.execute("select count(*) from raw.permit_cases").fetchone()[0]
+            con.close()
+            out["warehouse_bytes"] = (run_dir / "warehouse.duckdb").stat().st_size
+            measured[engine][0].append(t)
+            measured[engine][1].append(peak)
+            print(
+                f"run {i + 1} ({engine}): kzdw run {t:.1f} s, peak RSS of the process tree "
+                f"{peak:.0f} MiB",
+                flush=True,
+            )
+            if not (keep and (i, engine) == last):
+                shutil.rmtree(run_dir)
+            else:
+                print(f"kept {run_dir}", flush=True)
+    for engine, (times, peaks) in measured.items():
+        out[f"run_s_{engine}"] = statistics.median(times)
+        out[f"run_mib_{engine}"] = statistics.median(peaks)
         print(
-            f"run {i + 1}: kzdw run {t:.1f} s, peak RSS of the process tree {peak:.0f} MiB",
+            f"median ({engine}): {statistics.median(times):.1f} s wall, "
+            f"{statistics.median(peaks):.0f} MiB peak ({len(times)} run(s) at scale {scale:g})",
             flush=True,
         )
-        if not (keep and i + 1 == repeat):
-            shutil.rmtree(run_dir)
-        else:
-            print(f"kept {run_dir}", flush=True)
-    out["run_s"], out["run_mib"] = statistics.median(times), statistics.median(peaks)
-    print(
-        f"median: {out['run_s']:.1f} s wall, {out['run_mib']:.0f} MiB peak "
-        f"({len(times)} run(s) at scale {scale:g})",
-        flush=True,
-    )
+    out["run_s"], out["run_mib"] = out[f"run_s_{engines[0]}"], out[f"run_mib_{engines[0]}"]
+    if len(engines) > 1:
+        times = {e: measured[e][0] for e in engines}
+        ratios = [b / a for a, b in zip(times[engines[0]], times[engines[1]], strict=True)]
+        print(
+            f"{engines[1]} / {engines[0]}: {statistics.median(ratios):.2f}x wall time "
+            "(median of the pairwise ratios)",
+            flush=True,
+        )
     return out
 
 
@@ -162,13 +190,19 @@ def main() -> None:
     ap.add_argument("--work", type=Path, help="working folder (default: a new temporary one)")
     ap.add_argument("--results", type=Path, help="JSON file of each scale's figures, kept")
     ap.add_argument("--keep", action="store_true", help="keep the last run's folder")
+    ap.add_argument(
+        "--engines",
+        default="duckdb",
+        help="comma-separated engines to build with, side by side (e.g. duckdb,spark)",
+    )
     args = ap.parse_args()
+    engines = tuple(args.engines.split(","))
     work = args.work or Path(tempfile.mkdtemp(prefix="kzdw-demo-bench-"))
     work.mkdir(parents=True, exist_ok=True)
     base = {k: v for k, v in os.environ.items() if not k.startswith("KZDW_")}
     base.update(KZDW_AS_OF="")
     if not args.scales:
-        measure_scale(work, base, args.scale, args.repeat)
+        measure_scale(work, base, args.scale, args.repeat, engines=engines)
         return
     recorded = {}
     if args.results and args.results.exists():
@@ -178,7 +212,7 @@ def main() -> None:
             print(f"scale {scale:g}: from {args.results}", flush=True)
             continue
         repeat = args.repeat if scale <= 20 else 1
-        recorded[scale] = measure_scale(work, base, scale, repeat, keep=args.keep)
+        recorded[scale] = measure_scale(work, base, scale, repeat, keep=args.keep, engines=engines)
         if args.results:
             args.results.write_text(json.dumps(list(recorded.values()), indent=1))
     rows = sorted(recorded.values(), key=lambda r: r["scale"])

@@ -1,13 +1,22 @@
 """KZDW_ENGINE=spark end to end: the same landing files through `kzdw run` on both engines
 leave the same warehouse for analysts, the report and outside checks.
 
-The loader is the same on both; with Spark, dbt builds the models on a local Spark session
-from the lake and the marts and seeds are published into the DuckDB warehouse. Spark's
+The loader is the same on both; with Spark, dbt builds the models on Spark from the lake and
+the marts and seeds are published into the DuckDB warehouse. Spark's
 `marts.kpi_values` is compared with the oracle (an independent reading of KPIS.md) and every
-published table, the audit and the serving copy with the DuckDB engine's."""
+published table, the audit and the serving copy with the DuckDB engine's. Spark here is a Spark
+Thrift Server (KZDW_SPARK_METHOD=thrift), the production target, started as an operator would
+on one machine."""
 
+import contextlib
 import math
+import os
 import shutil
+import signal
+import socket
+import subprocess
+import sys
+import time
 
 import dagster as dg
 import pytest
@@ -27,17 +36,66 @@ PUBLISHED = ("marts", "seeds")
 STAMPS = {"_built_at", "built_at", "build_id", "loaded_at", "_loaded_at", "run_id", "settled_path"}
 
 
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+@contextlib.contextmanager
+def thrift_server(deployment: Deployment, extra_env: dict[str, str]):
+    """`kzdw spark-server` for the deployment, until its port answers; stopped after."""
+    port = _free_port()
+    log = deployment.root / "spark-server.log"
+    with log.open("wb") as out:
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "kzdw.cli", "spark-server", "--port", str(port)],
+            cwd=deployment.root,
+            env={**deployment.env(), **extra_env},
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+    try:
+        deadline = time.monotonic() + 300
+        while True:
+            assert proc.poll() is None, log.read_text(errors="replace")[-3000:]
+            assert time.monotonic() < deadline, log.read_text(errors="replace")[-3000:]
+            with socket.socket() as sock:
+                if sock.connect_ex(("127.0.0.1", port)) == 0:
+                    break
+            time.sleep(1)
+        yield port
+    finally:
+        os.killpg(proc.pid, signal.SIGTERM)
+        try:
+            proc.wait(timeout=60)
+        except subprocess.TimeoutExpired:
+            os.killpg(proc.pid, signal.SIGKILL)
+            proc.wait()
+
+
 @pytest.fixture(scope="module")
 def engines(tmp_path_factory):
+    """The same landing files through `kzdw run` on DuckDB and on Spark. Spark's is the
+    production target, a Spark Thrift Server (started by `kzdw spark-server` from pyspark's
+    jars); a local session builds the same project in tests/dbt/test_spark_build.py."""
     root = tmp_path_factory.mktemp("engines")
     made = make_landing(root / "made", SEED)
     runs = {}
-    for engine in ("duckdb", "spark"):
-        deployment = Deployment(root / engine)
-        shutil.copytree(made.root, deployment.landing)
-        run = deployment.kzdw("run", extra_env={"KZDW_ENGINE": engine, "KZDW_PII_KEY": KEY})
-        assert run.returncode == 0, run.output
-        runs[engine] = (deployment, run.output)
+    duck = Deployment(root / "duckdb")
+    shutil.copytree(made.root, duck.landing)
+    run = duck.kzdw("run", extra_env={"KZDW_ENGINE": "duckdb", "KZDW_PII_KEY": KEY})
+    assert run.returncode == 0, run.output
+    runs["duckdb"] = (duck, run.output)
+    spark = Deployment(root / "spark")
+    shutil.copytree(made.root, spark.landing)
+    env = {"KZDW_ENGINE": "spark", "KZDW_PII_KEY": KEY}
+    with thrift_server(spark, env) as port:
+        env.update(KZDW_SPARK_METHOD="thrift", KZDW_SPARK_PORT=str(port))
+        run = spark.kzdw("run", extra_env=env)
+    assert run.returncode == 0, run.output
+    runs["spark"] = (spark, run.output)
     return made, runs
 
 

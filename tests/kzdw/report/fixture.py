@@ -222,16 +222,32 @@ where d.kpi_code = s.kpi_code
 """
 
 
+# The macros format_kpi_value calls, dispatched by engine in dbt (DuckDB's here).
+CALLED = ("format_decimals.sql",)
+
+
+class _DuckDB:
+    """dbt's `adapter.dispatch` as the DuckDB engine resolves it, over plain Jinja macros."""
+
+    module = None
+
+    def dispatch(self, name: str, namespace: str | None = None):
+        return getattr(self.module, f"duckdb__{name}", None) or getattr(
+            self.module, f"default__{name}"
+        )
+
+
 def format_kpi_value_sql(value: str, unit: str, decimals: str, unit_word: str) -> str:
-    """The SQL expression the dbt macro format_kpi_value renders for these columns."""
-    source = MACRO.read_text(encoding="utf-8")
-    call = "{{ format_kpi_value(value, unit, decimals, unit_word) }}"
-    return (
-        jinja2.Environment()
-        .from_string(source + call)
-        .render(value=value, unit=unit, decimals=decimals, unit_word=unit_word)
-        .strip()
+    """The SQL expression the dbt macro format_kpi_value renders for these columns, on DuckDB."""
+    source = "".join(
+        (MACRO.parent / name).read_text(encoding="utf-8") for name in (*CALLED, MACRO.name)
     )
+    adapter = _DuckDB()
+    env = jinja2.Environment()
+    # dbt's `return(x)` hands x to the caller; a macro's output is what plain Jinja passes on.
+    env.globals.update(adapter=adapter, **{"return": lambda result: result})
+    adapter.module = env.from_string(source).module
+    return str(adapter.module.format_kpi_value(value, unit, decimals, unit_word)).strip()
 
 
 def _sentence_sql() -> str:
