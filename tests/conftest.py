@@ -117,11 +117,13 @@ def demo(tmp_path_factory, worker_id) -> tuple[Deployment, str]:
 # `make test` runs pytest in two workers, each taking a whole module at a time, in the order
 # collected (`-n 2 --dist loadscope --no-loadscope-reorder`). These modules are handed out
 # first, longest first (seconds on the 2-core CI machine, two workers at once), the demo's
-# first reader at the head so the shared demo is built while the other worker runs the longest
-# module; then the rest in collection order.
+# first reader at the head so the shared demo is built while the other worker runs the Spark
+# build, which reads the demo last; then the rest in collection order.
 FIRST = [
     "tests.test_demo_end_to_end",  # builds the shared demo (≈130 s), then ≈40 s
+    "tests.dbt.test_spark_build",  # ≈500 s, the demo's build on Spark last
     "tests.test_end_to_end",  # ≈330 s
+    "tests.test_spark_engine",  # ≈300 s
     "tests.test_daemon_end_to_end",  # ≈300 s
     "tests.test_faults",  # ≈170 s
     "tests.test_kpi_revisions",  # ≈150 s

@@ -146,12 +146,21 @@ def saved_parse(settings: Settings, output: str) -> Path:
     return settings.dbt_dir / name
 
 
+def outputs_of(settings: Settings) -> list[str]:
+    """The outputs a run of the deployment invokes dbt with, the build's first: with Spark, the
+    DuckDB output makes the staging views over the raw layer after the publish."""
+    build = output_of(settings)
+    return [build] if build == DUCKDB_OUTPUT else [build, DUCKDB_OUTPUT]
+
+
 @contextlib.contextmanager
-def _parse_lock(settings: Settings, exclusive: bool) -> Iterator[None]:
-    """Held exclusively while the deployment's first parse is made, shared while an invocation
-    copies the saved parse: an invocation waits for a parse under way instead of parsing too."""
+def _parse_lock(settings: Settings, output: str, exclusive: bool) -> Iterator[None]:
+    """Held exclusively while the deployment's first parse for an output is made, shared while
+    an invocation copies the saved parse: an invocation waits for a parse under way instead of
+    parsing too (and only for its own output's)."""
     settings.dbt_dir.mkdir(parents=True, exist_ok=True)
-    with (settings.dbt_dir / ".parse.lock").open("w") as lock:
+    name = ".parse.lock" if output == DUCKDB_OUTPUT else f".parse.{output}.lock"
+    with (settings.dbt_dir / name).open("w") as lock:
         fcntl.flock(lock, fcntl.LOCK_EX if exclusive else fcntl.LOCK_SH)
         yield
 
@@ -162,8 +171,9 @@ def invocation_folder(settings: Settings, run_id: str, output: str | None = None
     base = settings.dbt_dir
     folder = base / f"kzdw_dbt_models-{run_id[:8]}-{uuid.uuid4().hex[:7]}"
     folder.mkdir(parents=True, exist_ok=True)
-    saved = saved_parse(settings, output or output_of(settings))
-    with _parse_lock(settings, exclusive=False):
+    output = output or output_of(settings)
+    saved = saved_parse(settings, output)
+    with _parse_lock(settings, output, exclusive=False):
         if saved.exists():
             shutil.copyfile(saved, folder / PARTIAL_PARSE)
     return folder
@@ -216,7 +226,7 @@ def start_parse_ahead(settings: Settings) -> None:
     """`parse_ahead` in a thread, once per deployment and process (a run's raw steps each call
     this while their files load). Not a daemon thread: a run that ends first waits for the
     parse, which would otherwise be cut off and made again by the next run."""
-    if saved_parse(settings, output_of(settings)).exists():
+    if all(saved_parse(settings, output).exists() for output in outputs_of(settings)):
         return
     with _parsing_ahead_lock:
         if settings.dbt_dir in _parsing_ahead:
@@ -226,18 +236,25 @@ def start_parse_ahead(settings: Settings) -> None:
 
 
 def parse_ahead(settings: Settings) -> bool:
-    """Make the deployment's saved parse now, when it has none, so that its first build does
-    not parse the whole project (≈10 s) after the loads: a run's raw steps start this in a
-    thread while their files load (`start_parse_ahead`). dbt cannot start from the parse made
-    with the code (`kzdw prepare`): its profile names another warehouse, and a parse holds
-    only for the profile it was made with. The parse is made as the build's own would be (same
-    environment, target and folders); an invocation that starts meanwhile waits for it. True
-    when a parse was saved."""
-    output = output_of(settings)
+    """Make the deployment's saved parses now, for each output its runs use (`outputs_of`) that
+    has none, so that its first build does not parse the whole project (≈10 s) after the
+    loads: a run's raw steps start this in a thread while their files load
+    (`start_parse_ahead`). dbt cannot start from the parse made with the code (`kzdw
+    prepare`): its profile names another warehouse, and a parse holds only for the profile
+    it was made with. A parse is made as the build's own would be (same environment, target
+    and folders); an invocation that starts meanwhile waits for its output's. True when a
+    parse was saved."""
+    made = False
+    for output in outputs_of(settings):
+        made = _parse_ahead(settings, output) or made
+    return made
+
+
+def _parse_ahead(settings: Settings, output: str) -> bool:
     saved = saved_parse(settings, output)
     if saved.exists():
         return False
-    with _parse_lock(settings, exclusive=True):
+    with _parse_lock(settings, output, exclusive=True):
         if saved.exists():
             return False
         folder = Path(tempfile.mkdtemp(prefix=".parse-", dir=settings.dbt_dir))

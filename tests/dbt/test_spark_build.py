@@ -7,9 +7,11 @@ project on a local Spark session over that lake: every model, seed, data test an
 with DuckDB's column types, read back by DuckDB from Spark's Parquet files. Then a later load
 (a case moved to another day, a completion day corrected, a newer version, a new case) is
 built incrementally on both engines: Spark's marts must again be DuckDB's, and those that are
-not a history of builds must be a full rebuild's.
+not a history of builds must be a full rebuild's. Last, the demo's raw layer (the shared demo,
+loaded and built by `kzdw run` on DuckDB) is built on Spark: its 2022 KPIs are the district's
+published figures, and its marts and seeds DuckDB's.
 
-Two dbt invocations on Spark in all, each starting its own session (≈20 s here).
+Three dbt invocations on Spark in all, each starting its own session (≈20 s here).
 """
 
 from __future__ import annotations
@@ -31,8 +33,10 @@ from tests.dbt.spark_lake import (
     differences,
     record_file_loads,
     spark_env,
+    spark_tables,
     write_lake,
 )
+from tests.test_demo_end_to_end import FIGURES_2022
 
 pytestmark = [pytest.mark.spark, pytest.mark.slow]
 
@@ -271,3 +275,54 @@ def test_incremental_spark_build_is_duckdb_s_and_a_full_rebuild(
     # The load did what it says: 1 November left with no case, October's trips revised.
     assert "2022-11-01" not in days and "2022-11-02" in days
     assert ("avg_trips_per_case",) in revised
+
+
+@pytest.fixture(scope="module")
+def demo_on_spark(demo, tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
+    """The shared demo's raw layer and audit written as the lake, its models and seeds built
+    from it on Spark: (the demo's DuckDB warehouse, the Spark folder)."""
+    deployment, _ = demo
+    root = tmp_path_factory.mktemp("spark_demo")
+    con = duckdb.connect(str(deployment.warehouse), read_only=True)
+    try:
+        write_lake(con, root / "lake")
+    finally:
+        con.close()
+    _ok(
+        dbt(
+            root / "build",
+            "build",
+            "--target",
+            "spark",
+            "--resource-type",
+            "model",
+            "--resource-type",
+            "seed",
+            env=spark_env(root / "lake", root / "spark"),
+        )
+    )
+    return deployment.warehouse, root / "spark"
+
+
+def test_the_demo_on_spark_reproduces_the_2022_figures(demo_on_spark: tuple[Path, Path]) -> None:
+    warehouse, spark_dir = demo_on_spark
+    kpi_values = spark_tables(spark_dir, "marts")["kpi_values"]
+    con = duckdb.connect()
+    try:
+        values = dict(
+            con.execute(
+                "select kpi_code, value from read_parquet(?) "
+                "where period_type = 'year' and period_start = date '2022-01-01'",
+                [str(kpi_values / "*.parquet")],
+            ).fetchall()
+        )
+    finally:
+        con.close()
+    outside = [
+        (code, values.get(code), lo, hi)
+        for code, lo, hi in FIGURES_2022
+        if values.get(code) is None or not lo <= values[code] <= hi
+    ]
+    assert not outside, outside
+    for layer in ("marts", "seeds"):
+        assert differences(warehouse, spark_dir, layer, ignore=STAMPS) == [], layer

@@ -103,10 +103,7 @@ entity_splits_by_day as (
         'township' as dimension,
         township as dimension_value,
         entity_change,
-        entities_new,
-        -- The entities existing in the township at the end of the day.
-        sum(entity_change) over (partition by township order by activity_date)
-            as entities_total
+        entities_new
     from entity_days
 
 ),
@@ -157,6 +154,20 @@ splits_by_day as (
 
 ),
 
+-- Each day's row once for its year, once for its quarter and once for its month, with the
+-- start of that period: the periods are then joined by their start, which every engine joins
+-- by hashing, and not by a range that pairs each period with every day.
+splits_by_day_and_period_type as (
+
+    select
+        period_types.period_type,
+        cast(date_trunc(period_types.period_type, d.activity_date) as date) as period_start,
+        d.*
+    from splits_by_day as d
+    cross join (select distinct period_type from periods) as period_types
+
+),
+
 flows_by_period as (
 
     select
@@ -173,8 +184,10 @@ flows_by_period as (
         sum(d.online_cases) as online_cases,
         sum(d.entities_new) as entities_new
     from periods
-    inner join splits_by_day as d
-        on d.activity_date between periods.period_start and periods.cutoff_date
+    inner join splits_by_day_and_period_type as d
+        on d.period_type = periods.period_type
+        and d.period_start = periods.period_start
+        and d.activity_date <= periods.cutoff_date
     group by all
 
 ),
@@ -193,25 +206,62 @@ grid as (
 
 ),
 
--- A township's total at the end of P is its running total on the last day with a change on
--- or before the cutoff date.
-totals_by_period as (
+-- A township's total at the end of P: the changes of its entities summed over the days up
+-- to the cutoff date. Each period's cutoff joins the township's sequence of days (after the
+-- changes of its own day) with no change of its own, so that one running sum gives every
+-- period's total: no period is paired with every day before it.
+days_and_cutoffs as (
 
     select
         grid.period_type,
         grid.period_start,
         grid.dimension,
         grid.dimension_value,
-        t.entities_total
+        grid.cutoff_date as on_date,
+        1 as is_cutoff,
+        0 as entity_change
     from grid
-    inner join entity_splits_by_day as t
-        on grid.dimension = t.dimension
-        and grid.dimension_value = t.dimension_value
-        and grid.cutoff_date >= t.activity_date
-    qualify row_number() over (
-        partition by grid.period_type, grid.period_start, grid.dimension, grid.dimension_value
-        order by t.activity_date desc
-    ) = 1
+    where grid.dimension = 'township'
+    union all
+    select
+        null as period_type,
+        null as period_start,
+        dimension,
+        dimension_value,
+        activity_date as on_date,
+        0 as is_cutoff,
+        entity_change
+    from entity_splits_by_day
+
+),
+
+running_totals as (
+
+    select
+        period_type,
+        period_start,
+        dimension,
+        dimension_value,
+        is_cutoff,
+        sum(entity_change) over (
+            partition by dimension, dimension_value
+            order by on_date, is_cutoff
+            rows between unbounded preceding and current row
+        ) as entities_total
+    from days_and_cutoffs
+
+),
+
+totals_by_period as (
+
+    select
+        period_type,
+        period_start,
+        dimension,
+        dimension_value,
+        entities_total
+    from running_totals
+    where is_cutoff = 1
 
 ),
 
