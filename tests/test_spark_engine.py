@@ -11,6 +11,7 @@ on one machine."""
 import contextlib
 import math
 import os
+import re
 import shutil
 import signal
 import socket
@@ -127,6 +128,20 @@ def test_spark_kpis_match_the_oracle(engines):
     spark, output = runs["spark"]
     assert "dbt build on spark" in output
     _assert_same_kpis(_kpis(spark), compute_kpis(read_landing(made.root)))
+
+
+def test_every_check_on_spark_ends_as_on_duckdb(engines):
+    """The build's data tests ran on Spark, and every check (theirs and the loads') ended as
+    with DuckDB: the same counts, one warning (case C2 names an item the catalogue lacks)."""
+    _, runs = engines
+    counts = {}
+    for engine, (_, output) in runs.items():
+        found = re.search(r"checks: (\d+) passed, (\d+) warned, (\d+) failed", output)
+        assert found, output[-3000:]
+        counts[engine] = tuple(int(n) for n in found.groups())
+    assert counts["spark"] == counts["duckdb"]
+    passed, warned, failed = counts["spark"]
+    assert (warned, failed) == (1, 0) and passed > 150
 
 
 def test_every_published_table_equals_the_duckdb_engines(engines):

@@ -13,13 +13,14 @@ from datetime import date
 from pathlib import Path
 
 from kzdw.files import replace_atomically
-from kzdw.report.data import ReportData, ReportDataError, load_report_data
+from kzdw.report.data import NothingToReport, ReportData, ReportDataError, load_report_data
 from kzdw.report.excel import write_workbook
 from kzdw.report.html import current_revisions, render_html
 from kzdw.report.pdf import ChromiumNotFound, print_pdf
 
 __all__ = [
     "ChromiumNotFound",
+    "NothingToReport",
     "ReportDataError",
     "ReportFiles",
     "build_report",

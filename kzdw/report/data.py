@@ -44,6 +44,10 @@ class ReportDataError(RuntimeError):
     """The serving copy is missing or lacks a table the report needs."""
 
 
+class NothingToReport(ReportDataError):
+    """The serving copy has its KPI tables, with no values in them: no file loaded yet."""
+
+
 @dataclass(frozen=True)
 class KpiValue:
     code: str
@@ -202,7 +206,11 @@ def load_report_data(serving: Path) -> ReportData:
             )
         as_of = con.execute("select max(as_of) from marts.kpi_values").fetchone()[0]
         if as_of is None:
-            raise ReportDataError(f"marts.kpi_values in {serving} is empty: nothing to report")
+            raise NothingToReport(
+                f"指标表为空，尚无数据可报告：请把源系统导出的文件放入落地文件夹后再运行。 / "
+                f"marts.kpi_values in {serving} is empty (no file loaded yet): nothing to "
+                "report; drop the source systems' files into the landing folder and run again"
+            )
         # How each KPI is shown (its domain, order, unit word, decimals) is reference data
         # from the seed the marts were built with: a KPI the seed does not describe cannot be
         # shown the way the rest of the product shows it.

@@ -4,6 +4,7 @@ sensor receives."""
 from __future__ import annotations
 
 import contextlib
+import fcntl
 import time
 from collections.abc import Iterator
 
@@ -134,6 +135,24 @@ def warehouse_slot(
         yield
     finally:
         storage.free_concurrency_slot_for_step(run_id, claim)
+
+
+@contextlib.contextmanager
+def spark_turn(settings: Settings, log=None) -> Iterator[None]:
+    """One Spark build at a time for a deployment, from bringing the lake up to date to the
+    publish: two builds would write the same Spark tables and published files, and two local
+    sessions cannot both open the deployment's Derby metastore. A second run's dbt step waits
+    here (a file lock in KZDW_SPARK_DIR, given back when the process ends however it ends);
+    the warehouse's writer slot is not held meanwhile, so loads go on."""
+    settings.spark_dir.mkdir(parents=True, exist_ok=True)
+    with (settings.spark_dir / ".build.lock").open("w") as lock:
+        try:
+            fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            if log is not None:
+                log.info("waiting for another run's Spark build of this deployment to end")
+            fcntl.flock(lock, fcntl.LOCK_EX)
+        yield
 
 
 def tag_engine(context: dg.AssetExecutionContext, engine: str) -> None:

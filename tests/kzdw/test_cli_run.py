@@ -34,6 +34,15 @@ def test_a_failing_step_fails_the_run_with_its_reason(deployment):
     assert "Traceback" not in run.output
     assert blocker.read_text(encoding="utf-8") == "not a folder"
 
+    # The blocker gone, the same deployment, with no file loaded yet, runs clean: nothing to
+    # report is no failure, and the run says why there is no report.
+    blocker.unlink()
+    run = deployment.kzdw("run")
+    assert run.returncode == 0, run.output
+    assert "warehouse_job succeeded" in run.output
+    assert "no report written: 指标表为空" in run.output and "landing folder" in run.output
+    assert not (deployment.root / "reports").exists()
+
 
 def test_dotenv_is_read_as_data(tmp_path):
     dotenv = tmp_path / ".env"

@@ -1,5 +1,6 @@
 """warehouse_slot: part of a step holds the one slot of the warehouse's pool, as the executor
-holds it for a whole step, on the instance `kzdw` configures."""
+holds it for a whole step, on the instance `kzdw` configures; spark_turn: one Spark build of
+a deployment at a time."""
 
 import threading
 import time
@@ -7,7 +8,8 @@ import time
 import dagster as dg
 
 from kzdw.cli.operate import ensure_dagster_home
-from orchestration.lib.warehouse import WAREHOUSE_POOL, warehouse_slot
+from kzdw.settings import Settings
+from orchestration.lib.warehouse import WAREHOUSE_POOL, spark_turn, warehouse_slot
 
 
 def test_a_second_holder_waits_until_the_first_lets_go(tmp_path):
@@ -58,3 +60,46 @@ def test_a_holder_that_fails_gives_the_slot_back(tmp_path):
             pass
         info = instance.event_log_storage.get_concurrency_info(WAREHOUSE_POOL)
         assert (info.slot_count, info.claimed_slots, info.pending_steps) == (1, [], [])
+
+
+def test_spark_builds_of_a_deployment_take_turns(tmp_path):
+    settings = Settings.from_env(
+        {},
+        KZDW_LANDING_DIR=str(tmp_path / "landing"),
+        KZDW_WAREHOUSE=str(tmp_path / "w.duckdb"),
+        KZDW_ENGINE="spark",
+    )
+    seen: list[str] = []
+    said: list[str] = []
+    first_holds, let_go = threading.Event(), threading.Event()
+
+    class Log:
+        def info(self, message: str) -> None:
+            said.append(message)
+
+    def first():
+        with spark_turn(settings):
+            seen.append("a in")
+            first_holds.set()
+            let_go.wait(10)
+            seen.append("a out")
+
+    def second():
+        first_holds.wait(10)
+        with spark_turn(settings, Log()):
+            seen.append("b in")
+
+    threads = [threading.Thread(target=first), threading.Thread(target=second)]
+    for t in threads:
+        t.start()
+    first_holds.wait(10)
+    time.sleep(1)
+    assert seen == ["a in"]
+    assert said == ["waiting for another run's Spark build of this deployment to end"]
+    let_go.set()
+    for t in threads:
+        t.join(20)
+    assert seen == ["a in", "a out", "b in"]
+    # The turn is the deployment's: under its Spark folder, beside the warehouse.
+    assert (settings.spark_dir / ".build.lock").is_file()
+    assert settings.spark_dir.parent.parent == tmp_path

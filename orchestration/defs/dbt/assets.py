@@ -33,7 +33,12 @@ from orchestration.lib.dbt import (
     target_args,
 )
 from orchestration.lib.progress import progress_log
-from orchestration.lib.warehouse import WarehouseResource, tag_engine, warehouse_slot
+from orchestration.lib.warehouse import (
+    WarehouseResource,
+    spark_turn,
+    tag_engine,
+    warehouse_slot,
+)
 from sources import lake
 from sources.published import Table, publish, tables_of
 
@@ -91,7 +96,7 @@ def kzdw_dbt_models(
     warehouse file, holding the warehouse's writer slot throughout; Spark builds them from the
     lake, holding the slot only to bring the lake up to date before and to publish the marts
     and seeds into the warehouse after (`sources.published`), so that loads go on while Spark
-    computes."""
+    computes; one Spark build of the deployment at a time (`spark_turn`)."""
     settings = warehouse.settings
     engine = settings.engine
     tag_engine(context, engine)
@@ -103,6 +108,22 @@ def kzdw_dbt_models(
         with warehouse_slot(context.instance, context.run_id, f"{step}[build]", context.log):
             yield from _build(context, dbt, settings)
         return
+    with spark_turn(settings, context.log):
+        events, failure = _build_on_spark(context, dbt, warehouse, step)
+    yield from events
+    if failure is not None:
+        raise failure
+
+
+def _build_on_spark(
+    context: dg.AssetExecutionContext,
+    dbt: DbtCliResource,
+    warehouse: WarehouseResource,
+    step: str,
+) -> tuple[list[Any], Exception | None]:
+    """The lake brought up to date, the build on Spark, the publish: (the build's events, held
+    back until the publish, and the build's failure if it failed)."""
+    settings = warehouse.settings
     with warehouse_slot(context.instance, context.run_id, f"{step}[lake]", context.log):
         con = warehouse.connect(read_only=True)
         try:
@@ -129,9 +150,7 @@ def kzdw_dbt_models(
     if built:
         with warehouse_slot(context.instance, context.run_id, f"{step}[publish]", context.log):
             _publish_from_spark(context, warehouse, manifest, tables)
-    yield from events
-    if failure is not None:
-        raise failure
+    return events, failure
 
 
 def _publish_from_spark(

@@ -4,7 +4,7 @@ import time
 
 import dagster as dg
 
-from kzdw.report import ChromiumNotFound, build_report, summary
+from kzdw.report import ChromiumNotFound, NothingToReport, build_report, summary
 from kzdw.report.data import TABLES_READ
 from orchestration.lib.automation import after_upstream_updates
 from orchestration.lib.progress import progress_log
@@ -30,19 +30,27 @@ READS = [SERVING, *(dg.AssetKey(list(table)) for table in TABLES_READ)]
     "funnel, breakdowns, 修订说明), report.xlsx (one sheet per domain, 目标进度, 分项统计, "
     "修订说明) and report.pdf (the page printed by headless Chromium), in <reports>/<as-of>/ "
     "(KZDW_REPORTS_DIR, by default reports/ beside the warehouse). Reads only the serving "
-    "copy: " + ", ".join(".".join(t) for t in TABLES_READ) + ".",
+    "copy: " + ", ".join(".".join(t) for t in TABLES_READ) + ". Before any file is loaded "
+    "(no KPI values) it writes nothing and says so in its metadata.",
 )
 def leadership(warehouse: WarehouseResource) -> dg.MaterializeResult:
     started = time.perf_counter()
     try:
         settings = warehouse.settings
         files = build_report(settings.serving, reports_dir=settings.reports_dir)
+    except NothingToReport as exc:
+        # A new deployment before its first files: the run has done its work, and there is no
+        # report to write yet. Recorded as this asset's materialisation all the same, so that
+        # automation does not ask for a report of the empty copy again until it changes.
+        progress_log.info("no report written: %s", exc)
+        return dg.MaterializeResult(metadata={"written": False, "reason": str(exc)})
     except ChromiumNotFound as exc:
         raise dg.Failure(str(exc)) from exc
     seconds = time.perf_counter() - started
     progress_log.info("wrote the leadership report to %s (%.1f s)", files.html.parent, seconds)
     return dg.MaterializeResult(
         metadata={
+            "written": True,
             "html": dg.MetadataValue.path(str(files.html)),
             "xlsx": dg.MetadataValue.path(str(files.xlsx)),
             "pdf": dg.MetadataValue.path(str(files.pdf)),
