@@ -30,8 +30,9 @@ def thrift_server_command(
 ) -> list[str]:
     """`spark-submit` of the Thrift Server in local mode, with its Derby metastore and warehouse
     folder in the deployment's Spark folder, the web UI off, and few shuffle partitions (one
-    machine). What the SQL means (time zone, timestamp type, ANSI) is set by dbt's profile on
-    every session, so the server needs nothing of it."""
+    machine) for other clients. dbt's profile sets on every session of its own what the SQL
+    means (time zone, timestamp type, ANSI) and its shuffle partitions (Spark's 200, which
+    adaptive execution merges), so the server needs nothing of it."""
     folder = settings.spark_dir
     return [
         str(spark_home() / "bin" / "spark-submit"),
