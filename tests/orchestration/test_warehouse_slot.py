@@ -12,34 +12,44 @@ from kzdw.settings import Settings
 from orchestration.lib.warehouse import WAREHOUSE_POOL, spark_turn, warehouse_slot
 
 
+def _take_turns(first_holder, second_holder, wait: float) -> list[str]:
+    """Two threads, each holding what its context manager holds: the second asks while the
+    first holds. What each saw when, checked at the moment the first lets go and after."""
+    seen: list[str] = []
+    first_holds, let_go = threading.Event(), threading.Event()
+
+    def first():
+        with first_holder():
+            seen.append("a in")
+            first_holds.set()
+            let_go.wait(10)
+            seen.append("a out")
+
+    def second():
+        first_holds.wait(10)
+        with second_holder():
+            seen.append("b in")
+
+    threads = [threading.Thread(target=first), threading.Thread(target=second)]
+    for t in threads:
+        t.start()
+    first_holds.wait(10)
+    time.sleep(wait)
+    assert seen == ["a in"]  # the second waits while the first holds
+    let_go.set()
+    for t in threads:
+        t.join(20)
+    return seen
+
+
 def test_a_second_holder_waits_until_the_first_lets_go(tmp_path):
     ensure_dagster_home(tmp_path)
     with dg.DagsterInstance.from_config(str(tmp_path)) as instance:
-        seen: list[str] = []
-        first_holds = threading.Event()
-        let_go = threading.Event()
-
-        def first():
-            with warehouse_slot(instance, "run-a", "kzdw_dbt_models[publish]"):
-                seen.append("a in")
-                first_holds.set()
-                let_go.wait(10)
-                seen.append("a out")
-
-        def second():
-            first_holds.wait(10)
-            with warehouse_slot(instance, "run-b", "raw__permit_cases[load]"):
-                seen.append("b in")
-
-        threads = [threading.Thread(target=first), threading.Thread(target=second)]
-        for t in threads:
-            t.start()
-        first_holds.wait(10)
-        time.sleep(1.5)  # three looks of the waiting holder
-        assert seen == ["a in"]
-        let_go.set()
-        for t in threads:
-            t.join(20)
+        seen = _take_turns(
+            lambda: warehouse_slot(instance, "run-a", "kzdw_dbt_models[publish]"),
+            lambda: warehouse_slot(instance, "run-b", "raw__permit_cases[load]"),
+            wait=1.5,  # three looks of the waiting holder
+        )
         assert seen == ["a in", "a out", "b in"]
         # Both claims were given back: the pool is free for the next writer.
         info = instance.event_log_storage.get_pool_limits()
@@ -69,37 +79,15 @@ def test_spark_builds_of_a_deployment_take_turns(tmp_path):
         KZDW_WAREHOUSE=str(tmp_path / "w.duckdb"),
         KZDW_ENGINE="spark",
     )
-    seen: list[str] = []
     said: list[str] = []
-    first_holds, let_go = threading.Event(), threading.Event()
 
     class Log:
         def info(self, message: str) -> None:
             said.append(message)
 
-    def first():
-        with spark_turn(settings):
-            seen.append("a in")
-            first_holds.set()
-            let_go.wait(10)
-            seen.append("a out")
-
-    def second():
-        first_holds.wait(10)
-        with spark_turn(settings, Log()):
-            seen.append("b in")
-
-    threads = [threading.Thread(target=first), threading.Thread(target=second)]
-    for t in threads:
-        t.start()
-    first_holds.wait(10)
-    time.sleep(1)
-    assert seen == ["a in"]
-    assert said == ["waiting for another run's Spark build of this deployment to end"]
-    let_go.set()
-    for t in threads:
-        t.join(20)
+    seen = _take_turns(lambda: spark_turn(settings), lambda: spark_turn(settings, Log()), wait=1.0)
     assert seen == ["a in", "a out", "b in"]
+    assert said == ["waiting for another run's Spark build of this deployment to end"]
     # The turn is the deployment's: under its Spark folder, beside the warehouse.
     assert (settings.spark_dir / ".build.lock").is_file()
     assert settings.spark_dir.parent.parent == tmp_path
