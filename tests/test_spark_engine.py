@@ -9,7 +9,6 @@ Thrift Server (KZDW_SPARK_METHOD=thrift), the production target, started as an o
 on one machine."""
 
 import contextlib
-import math
 import os
 import re
 import shutil
@@ -23,6 +22,7 @@ import dagster as dg
 import pytest
 
 from tests.conftest import Deployment
+from tests.dbt.spark_lake import same_value
 from tests.handmade import make_landing
 from tests.oracle import compute_kpis, read_landing
 from tests.test_end_to_end import _assert_same_kpis, _kpis
@@ -117,12 +117,6 @@ def _rows(deployment: Deployment, table: str, columns: list[str]) -> list[tuple]
     return deployment.query(f"select {names} from {table} order by all")
 
 
-def _same(a, b) -> bool:
-    if isinstance(a, float) and isinstance(b, float):
-        return math.isclose(a, b, rel_tol=1e-9, abs_tol=1e-9)
-    return a == b
-
-
 def test_spark_kpis_match_the_oracle(engines):
     made, runs = engines
     spark, output = runs["spark"]
@@ -156,7 +150,7 @@ def test_every_published_table_equals_the_duckdb_engines(engines):
         names = [c for c, _ in columns if c not in STAMPS]
         a, b = _rows(duck, table, names), _rows(spark, table, names)
         if len(a) != len(b) or not all(
-            all(_same(x, y) for x, y in zip(ra, rb, strict=True))
+            all(same_value(x, y) for x, y in zip(ra, rb, strict=True))
             for ra, rb in zip(a, b, strict=True)
         ):
             differ.append((table, len(a), len(b)))
@@ -196,7 +190,7 @@ def test_analysts_see_the_same_serving_copy(engines):
     copies = spark.query(sql, database=spark.serving), duck.query(sql, database=duck.serving)
     assert len(copies[0]) == len(copies[1]) > 0
     for a, b in zip(*copies, strict=True):
-        assert a[:3] == b[:3] and (a[3] is b[3] is None or _same(a[3], b[3])), (a, b)
+        assert a[:3] == b[:3] and (a[3] is b[3] is None or same_value(a[3], b[3])), (a, b)
 
 
 def test_the_lake_holds_every_accepted_batch(engines):

@@ -132,7 +132,9 @@ def _rows(con: duckdb.DuckDBPyConnection, relation: str, columns: list[str]) -> 
     return sorted(con.execute(f"select {select} from {relation}").fetchall(), key=repr)
 
 
-def _same(left: object, right: object) -> bool:
+def same_value(left: object, right: object) -> bool:
+    """Equal, floats within 1e-9 (relative, or absolute near 0): the two engines' sums may
+    differ in the last bits."""
     if isinstance(left, float) and isinstance(right, float):
         return abs(left - right) <= 1e-9 * max(1.0, abs(left), abs(right))
     return left == right
@@ -188,7 +190,7 @@ def differences(
             theirs = _rows(con, parquet, kept)
             ours = _rows(con, f"{layer}.{table}", kept)
             if len(theirs) != len(ours) or not all(
-                all(_same(a, b) for a, b in zip(r, s, strict=True))
+                all(same_value(a, b) for a, b in zip(r, s, strict=True))
                 for r, s in zip(theirs, ours, strict=True)
             ):
                 wrong = [r for r in theirs if r not in ours][:3]

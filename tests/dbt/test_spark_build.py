@@ -36,7 +36,7 @@ from tests.dbt.spark_lake import (
     spark_tables,
     write_lake,
 )
-from tests.test_demo_end_to_end import FIGURES_2022
+from tests.test_demo_end_to_end import outside_the_figures
 
 pytestmark = [pytest.mark.spark, pytest.mark.slow]
 
@@ -320,11 +320,6 @@ def test_the_demo_on_spark_reproduces_the_2022_figures(demo_on_spark: tuple[Path
         )
     finally:
         con.close()
-    outside = [
-        (code, values.get(code), lo, hi)
-        for code, lo, hi in FIGURES_2022
-        if values.get(code) is None or not lo <= values[code] <= hi
-    ]
-    assert not outside, outside
+    assert outside_the_figures(values) == []
     for layer in ("marts", "seeds"):
         assert differences(warehouse, spark_dir, layer, ignore=STAMPS) == [], layer
