@@ -388,6 +388,40 @@ def test_a_deadline_past_the_calendar_fails_loudly(
     assert "case Z1" in message and "cn_calendar_days.csv" in message
 
 
+def test_the_required_columns_check_counts_the_nulls_of_each_column(
+    built: tuple[Path, Path], tmp_path: Path
+) -> None:
+    """One test per model over its required columns (tests/generic/not_null_columns.sql): it
+    passes on the build and, once NULLs are planted, names each column with its NULL rows; a
+    column required only under a condition counts only the rows where the condition holds."""
+    workdir, built_warehouse = built
+    log = (workdir / "logs" / "dbt.log").read_text(encoding="utf-8")
+    assert "PASS kpi_values_required_columns_are_filled" in log
+    warehouse = tmp_path / "w.duckdb"
+    shutil.copyfile(built_warehouse, warehouse)
+    compiled = next(
+        (workdir / "target" / "compiled").rglob("kpi_values_required_columns_are_filled.sql")
+    ).read_text(encoding="utf-8")
+    con = duckdb.connect(str(warehouse))
+    try:
+        assert con.execute(compiled).fetchall() == []
+        counts = dict(
+            con.execute("select unit, count(*) from marts.kpi_values group by unit").fetchall()
+        )
+        # `value` may be NULL for a ratio, not for a count: every ratio and every count
+        # emptied, and two rows without a period end.
+        con.execute("update marts.kpi_values set value = null where unit in ('ratio', 'count')")
+        con.execute(
+            "update marts.kpi_values set period_end = null where rowid in "
+            "(select rowid from marts.kpi_values order by all limit 2)"
+        )
+        found = sorted(con.execute(compiled).fetchall())
+    finally:
+        con.close()
+    assert counts["count"] > 0 and counts["ratio"] > 0
+    assert found == [("period_end", 2), ("value", counts["count"])]
+
+
 def _case(case_id: str, **fields: object) -> Row:
     return dict(
         case_id=case_id,

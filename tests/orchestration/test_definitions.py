@@ -60,9 +60,8 @@ def test_kpi_table_has_its_completeness_check_and_dbt_tests(defs):
         (k.asset_key.to_user_string(), k.name) for k in defs.resolve_asset_graph().asset_check_keys
     }
     assert ("marts/kpi_values", "kpi_values_are_complete") in checks
-    assert any(a == "marts/kpi_values" and n.startswith("unique") for a, n in checks) or any(
-        a == "marts/kpi_values" and "not_null" in n for a, n in checks
-    )
+    assert ("marts/kpi_values", "kpi_values_required_columns_are_filled") in checks
+    assert any(a == "marts/kpi_values" and n.startswith("unique") for a, n in checks)
 
 
 def test_the_job_covers_every_asset(defs):
