@@ -128,6 +128,7 @@ def warehouse_slot(
     try:
         # Freeing also takes a claim that is still waiting out of the pool's queue.
         while not storage.claim_concurrency_slot(WAREHOUSE_POOL, run_id, claim).is_claimed:
+            _give_way(storage, run_id, claim)
             if log is not None and not said:
                 log.info(f"{claim}: waiting for the warehouse's writer slot ({WAREHOUSE_POOL})")
                 said = True
@@ -135,6 +136,22 @@ def warehouse_slot(
         yield
     finally:
         storage.free_concurrency_slot_for_step(run_id, claim)
+
+
+def _give_way(storage, run_id: str, claim: str) -> None:
+    """Take this run's other waiting steps out of the pool's queue. The executor queues a claim
+    for a step that the pool blocks and goes on with other steps, this one among them; a slot
+    freed meanwhile goes to the first claim in the queue, which may be one of those steps. It
+    cannot start until this step ends (one step at a time, the in-process executor), and this
+    step waits for that slot: two runs would wait for each other for ever (a `kzdw run`
+    beside the daemon's runs did). A step that has not started holds nothing: the executor
+    claims again, at the back of the queue, when it comes back to it."""
+    info = storage.get_concurrency_info(WAREHOUSE_POOL)
+    started = {(s.run_id, s.step_key) for s in info.claimed_slots}
+    for step in info.pending_steps:
+        if step.run_id == run_id and step.step_key != claim:
+            if (step.run_id, step.step_key) not in started:
+                storage.free_concurrency_slot_for_step(run_id, step.step_key)
 
 
 @contextlib.contextmanager

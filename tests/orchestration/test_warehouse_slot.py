@@ -60,6 +60,52 @@ def test_a_second_holder_waits_until_the_first_lets_go(tmp_path):
         assert instance.event_log_storage.get_concurrency_info(WAREHOUSE_POOL).claimed_slots == []
 
 
+def test_a_step_that_waits_is_not_stuck_behind_its_own_runs_waiting_steps(tmp_path):
+    """Run A's executor queued a claim for a step the pool blocked (run B held the slot) and
+    went on to its dbt step, which waits for the slot inside the step. When B lets go the slot
+    goes to the first claim in the queue: A's other step, which cannot start before the dbt
+    step ends. The dbt step takes that step out of the queue and gets the slot; the executor
+    claims for the other step again when it comes back to it."""
+    ensure_dagster_home(tmp_path)
+    with dg.DagsterInstance.from_config(str(tmp_path)) as instance:
+        storage = instance.event_log_storage
+        got: list[str] = []
+        b_holds, b_let_go = threading.Event(), threading.Event()
+
+        def run_b():
+            with warehouse_slot(instance, "run-b", "serving__warehouse"):
+                b_holds.set()
+                b_let_go.wait(10)
+
+        def run_a_dbt_step():
+            with warehouse_slot(instance, "run-a", "kzdw_dbt_models[build]"):
+                got.append("a dbt step")
+
+        b = threading.Thread(target=run_b, daemon=True)
+        b.start()
+        b_holds.wait(10)
+        # A's executor: a step the pool blocks, queued first.
+        assert not storage.claim_concurrency_slot(
+            WAREHOUSE_POOL, "run-a", "raw__permit_cases_permit_cases_is_fresh"
+        ).is_claimed
+        time.sleep(1.1)  # the queue's order is by the second a claim was made
+        a = threading.Thread(target=run_a_dbt_step, daemon=True)
+        a.start()
+        time.sleep(1.0)
+        assert got == []
+        b_let_go.set()
+        b.join(10)
+        a.join(10)
+        assert got == ["a dbt step"]
+        # The executor's claim for the other step, made again, is served now the step is done.
+        assert storage.claim_concurrency_slot(
+            WAREHOUSE_POOL, "run-a", "raw__permit_cases_permit_cases_is_fresh"
+        ).is_claimed
+        storage.free_concurrency_slot_for_step("run-a", "raw__permit_cases_permit_cases_is_fresh")
+        info = storage.get_concurrency_info(WAREHOUSE_POOL)
+        assert (info.claimed_slots, info.pending_steps) == ([], [])
+
+
 def test_a_holder_that_fails_gives_the_slot_back(tmp_path):
     ensure_dagster_home(tmp_path)
     with dg.DagsterInstance.from_config(str(tmp_path)) as instance:
