@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import signal
 import sys
 
 from kzdw.cli import analysts, demo, operate, reports
@@ -41,6 +42,13 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
+    # A process that ignores SIGTERM passes the ignoring on to what it starts: `kzdw dev`, `kzdw
+    # docs` and `kzdw spark-server` (and the daemon, servers and JVM they start) could then
+    # only be killed, leaving their own children running. Stopping is asked with SIGTERM.
+    for name in ("SIGTERM", "SIGQUIT"):
+        number = getattr(signal, name, None)
+        if number is not None and signal.getsignal(number) is signal.SIG_IGN:
+            signal.signal(number, signal.SIG_DFL)
     args = build_parser().parse_args(argv)
     try:
         settings = settings_from(args) if getattr(args, "needs_settings", True) else None

@@ -1,5 +1,9 @@
 """`kzdw run` refuses bad settings at once and says what went wrong when a step fails."""
 
+import os
+import signal
+from unittest import mock
+
 import pytest
 
 from kzdw.cli.common import read_dotenv
@@ -55,3 +59,19 @@ def test_dotenv_is_read_as_data(tmp_path):
         "KZDW_TEST_UNSET": "quoted value",
     }
     assert read_dotenv(tmp_path / "missing") == {}
+
+
+def test_a_kzdw_process_stops_on_sigterm_even_when_its_parent_ignored_it(tmp_path, capsys):
+    """An ignored SIGTERM is inherited across exec: `kzdw dev` or `kzdw docs` started by such
+    a parent (a test worker did this) could not be stopped, nor what they start."""
+    from kzdw.cli import main
+
+    previous = signal.signal(signal.SIGTERM, signal.SIG_IGN)
+    try:
+        env = {"KZDW_WAREHOUSE": str(tmp_path / "w.duckdb")}
+        with mock.patch.dict(os.environ, env):
+            assert main(["settings"]) == 0
+        assert signal.getsignal(signal.SIGTERM) is signal.SIG_DFL
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+    assert "KZDW_WAREHOUSE" in capsys.readouterr().out
