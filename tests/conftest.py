@@ -89,47 +89,102 @@ def deployment(tmp_path) -> Deployment:
     return Deployment(tmp_path)
 
 
-@pytest.fixture(scope="session")
-def demo(tmp_path_factory, worker_id) -> tuple[Deployment, str]:
-    """The demo landing set built once (`kzdw demo`, then `kzdw run`, ~2 min) and shared by
-    every test that reads it: (deployment, output of `kzdw run`). Tests only read it (the
-    warehouse, the serving copy) and write anything of their own under their own tmp paths.
-    Under pytest-xdist the workers share one build: the first to need it builds it in the
-    session's base folder while the others wait on the lock."""
+def built_once(tmp_path_factory, worker_id, name: str, build) -> tuple[Path, str]:
+    """A folder made once per test session by `build(folder) -> str` and shared by every test
+    and every pytest-xdist worker that needs it: the first to need it builds it in the
+    session's base folder while the others wait on the lock. (folder, what `build` returned.)
+    Tests only read it and write anything of their own under their own tmp paths."""
     root = tmp_path_factory.getbasetemp()
     if worker_id != "master":
         root = root.parent  # the session's, above each worker's own
-    deployment = Deployment(root / "demo")
-    built = root / "demo.built"
-    with (root / "demo.lock").open("w") as lock:
+    folder = root / name
+    built = root / f"{name}.built"
+    with (root / f"{name}.lock").open("w") as lock:
         fcntl.flock(lock, fcntl.LOCK_EX)
         if not built.exists():
-            shutil.rmtree(deployment.root, ignore_errors=True)
-            deployment.root.mkdir(parents=True)
-            made = deployment.kzdw("demo")
-            assert made.returncode == 0, made.output
-            run = deployment.kzdw("run")
-            assert run.returncode == 0, run.output
-            built.write_text(run.output, encoding="utf-8")
-    return deployment, built.read_text(encoding="utf-8")
+            shutil.rmtree(folder, ignore_errors=True)
+            folder.mkdir(parents=True)
+            built.write_text(build(folder), encoding="utf-8")
+    return folder, built.read_text(encoding="utf-8")
+
+
+@pytest.fixture(scope="session")
+def demo(tmp_path_factory, worker_id) -> tuple[Deployment, str]:
+    """The demo landing set built once (`kzdw demo`, then `kzdw run`, ~2 min) and shared by
+    every test that reads it: (deployment, output of `kzdw run`)."""
+
+    def build(folder: Path) -> str:
+        deployment = Deployment(folder)
+        made = deployment.kzdw("demo")
+        assert made.returncode == 0, made.output
+        run = deployment.kzdw("run")
+        assert run.returncode == 0, run.output
+        return run.output
+
+    folder, output = built_once(tmp_path_factory, worker_id, "demo", build)
+    return Deployment(folder), output
+
+
+# The personal-data key of the shared hand-made run: the Spark engine's run of the same files
+# uses it too, so that both hash alike.
+HANDMADE_KEY = "spark-engine-test-key-0123456789"
+HANDMADE_SEED = 21
+
+
+@pytest.fixture(scope="session")
+def handmade_run(tmp_path_factory, worker_id):
+    """`kzdw run` on the hand-made landing set of seed 21 (tests/handmade), once, shared as the
+    demo is: (the hand-made set, its deployment, output of `kzdw run`)."""
+    from tests.handmade import make_landing
+
+    def build(folder: Path) -> str:
+        made = make_landing(folder / "made", HANDMADE_SEED)
+        deployment = Deployment(folder / "deployment")
+        shutil.copytree(made.root, deployment.landing)
+        run = deployment.kzdw("run", extra_env={"KZDW_PII_KEY": HANDMADE_KEY})
+        assert run.returncode == 0, run.output
+        return run.output
+
+    folder, output = built_once(tmp_path_factory, worker_id, "handmade", build)
+    made = make_landing(tmp_path_factory.mktemp("handmade_made"), HANDMADE_SEED)
+    return made, Deployment(folder / "deployment"), output
+
+
+@pytest.fixture(scope="session")
+def raw_rows_build(tmp_path_factory, worker_id) -> tuple[Path, Path]:
+    """`dbt build` (every model, seed, data test and unit test) on the hand-made raw rows of
+    tests/dbt/raw_rows.py, once, shared as the demo is: (its folder, holding dbt's target/ and
+    logs/, and the warehouse `w.duckdb` in it)."""
+    from tests.dbt.test_dbt_build import _dbt_build, _make_warehouse
+
+    def build(folder: Path) -> str:
+        warehouse = folder / "w.duckdb"
+        _make_warehouse(warehouse, with_rows=True)
+        result = _dbt_build(folder, warehouse)
+        assert result.returncode == 0, result.stdout[-6000:]
+        return ""
+
+    folder, _ = built_once(tmp_path_factory, worker_id, "raw_rows_build", build)
+    return folder, folder / "w.duckdb"
 
 
 # `make test` runs pytest in two workers, each taking a whole module at a time, in the order
 # collected (`-n 2 --dist loadscope --no-loadscope-reorder`). These modules are handed out
 # first, longest first (seconds on the 2-core CI machine, two workers at once), the demo's
 # first reader at the head so the shared demo is built while the other worker runs the Spark
-# build, which reads the demo last; then the rest in collection order.
+# build, which reads the demo last, and the Spark engine next, which builds the shared
+# hand-made run that the end-to-end tests read; then the rest in collection order.
 FIRST = [
-    "tests.test_demo_end_to_end",  # builds the shared demo (≈130 s), then ≈40 s
-    "tests.dbt.test_spark_build",  # ≈500 s, the demo's build on Spark last
-    "tests.test_end_to_end",  # ≈330 s
-    "tests.test_spark_engine",  # ≈300 s
-    "tests.test_daemon_end_to_end",  # ≈300 s
-    "tests.test_faults",  # ≈170 s
-    "tests.test_kpi_revisions",  # ≈150 s
-    "tests.dbt.test_dbt_build",  # ≈130 s
+    "tests.test_demo_end_to_end",  # builds the shared demo (≈190 s), then ≈40 s
+    "tests.dbt.test_spark_build",  # ≈600 s, the demo's build on Spark last
+    "tests.test_spark_engine",  # ≈450 s, the shared hand-made run (≈90 s) first
+    "tests.test_end_to_end",  # ≈250 s
+    "tests.test_faults",  # ≈400 s
+    "tests.test_daemon_end_to_end",  # ≈350 s
+    "tests.test_kpi_revisions",  # ≈130 s
+    "tests.dbt.test_dbt_build",  # ≈130 s, the shared build of the hand-made rows first
     "tests.test_crash_safety",  # ≈120 s
-    "tests.kzdw.test_cli_run",  # ≈20 s
+    "tests.kzdw.test_cli_run",  # ≈120 s
 ]
 
 

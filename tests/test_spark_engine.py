@@ -28,16 +28,15 @@ import pytest
 
 from kzdw.settings import Settings
 from orchestration.lib.dbt import manifest_path, spark_table_folder
-from tests.conftest import Deployment
+from tests.conftest import HANDMADE_KEY, Deployment
 from tests.dbt.spark_lake import dbt, same_value
-from tests.handmade import make_landing
 from tests.oracle import compute_kpis, read_landing
 from tests.test_end_to_end import _assert_same_kpis, _kpis
 
 pytestmark = [pytest.mark.slow, pytest.mark.spark]
 
-SEED = 21
-KEY = "spark-engine-test-key-0123456789"
+# The shared hand-made run's key: both engines hash personal data alike.
+KEY = HANDMADE_KEY
 # What the two engines compute: the published schemas, every table in them.
 PUBLISHED = ("marts", "seeds")
 # Columns that say when or by which run a row was written, not what it holds.
@@ -84,18 +83,12 @@ def thrift_server(deployment: Deployment, extra_env: dict[str, str]):
 
 
 @pytest.fixture(scope="module")
-def engines(tmp_path_factory):
-    """The same landing files through `kzdw run` on DuckDB and on Spark (a local session,
-    the default method)."""
-    root = tmp_path_factory.mktemp("engines")
-    made = make_landing(root / "made", SEED)
-    runs = {}
-    duck = Deployment(root / "duckdb")
-    shutil.copytree(made.root, duck.landing)
-    run = duck.kzdw("run", extra_env={"KZDW_ENGINE": "duckdb", "KZDW_PII_KEY": KEY})
-    assert run.returncode == 0, run.output
-    runs["duckdb"] = (duck, run.output)
-    spark = Deployment(root / "spark")
+def engines(handmade_run, tmp_path_factory):
+    """The same landing files through `kzdw run` on DuckDB (the session's shared hand-made
+    run, tests/conftest.py) and on Spark (a local session, the default method)."""
+    made, duck, duck_output = handmade_run
+    runs = {"duckdb": (duck, duck_output)}
+    spark = Deployment(tmp_path_factory.mktemp("engines") / "spark")
     shutil.copytree(made.root, spark.landing)
     run = spark.kzdw("run", extra_env={"KZDW_ENGINE": "spark", "KZDW_PII_KEY": KEY})
     assert run.returncode == 0, run.output

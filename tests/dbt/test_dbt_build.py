@@ -13,7 +13,6 @@ import os
 import shutil
 import subprocess
 import sys
-from collections.abc import Iterator
 from pathlib import Path
 
 import duckdb
@@ -67,13 +66,10 @@ def _make_warehouse(path: Path, with_rows: bool) -> None:
 
 
 @pytest.fixture(scope="module")
-def built(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Path, Path]]:
-    workdir = tmp_path_factory.mktemp("dbt_build")
-    warehouse = workdir / "w.duckdb"
-    _make_warehouse(warehouse, with_rows=True)
-    result = _dbt_build(workdir, warehouse)
-    assert result.returncode == 0, result.stdout[-6000:]
-    yield workdir, warehouse
+def built(raw_rows_build: tuple[Path, Path]) -> tuple[Path, Path]:
+    """The session's one build of the hand-made rows (tests/conftest.py): (its folder, the
+    warehouse). Tests that change the warehouse change a copy."""
+    return raw_rows_build
 
 
 @pytest.fixture(scope="module")

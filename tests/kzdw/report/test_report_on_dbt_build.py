@@ -13,7 +13,6 @@ import pytest
 from kzdw.report.data import load_report_data
 from kzdw.report.excel import write_workbook
 from kzdw.report.html import render_html
-from tests.dbt.test_dbt_build import _dbt_build, _make_warehouse
 from tests.kzdw.report.browser import visible_text
 from tests.kzdw.report.fixture import format_kpi_value_sql
 from tests.kzdw.report.scorecard_text import scorecard_figures
@@ -22,12 +21,9 @@ pytestmark = pytest.mark.slow
 
 
 @pytest.fixture(scope="module")
-def built(tmp_path_factory):
-    workdir = tmp_path_factory.mktemp("report_dbt_build")
-    warehouse = workdir / "w.duckdb"
-    _make_warehouse(warehouse, with_rows=True)
-    result = _dbt_build(workdir, warehouse)
-    assert result.returncode == 0, result.stdout[-6000:]
+def built(raw_rows_build):
+    """The session's one build of the hand-made rows (tests/conftest.py), read for the report."""
+    _, warehouse = raw_rows_build
     return warehouse, load_report_data(warehouse)
 
 
