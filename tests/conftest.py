@@ -127,7 +127,7 @@ def demo(tmp_path_factory, worker_id) -> tuple[Deployment, str]:
 
 # The personal-data key of the shared hand-made run: the Spark engine's run of the same files
 # uses it too, so that both hash alike.
-HANDMADE_KEY = "spark-engine-test-key-0123456789"
+HANDMADE_KEY = "hand-made-run-test-key-012345678"
 HANDMADE_SEED = 21
 
 
