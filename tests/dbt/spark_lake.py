@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import json
 import os
 import shutil
 import subprocess
@@ -80,29 +81,33 @@ def write_lake(con: duckdb.DuckDBPyConnection, lake: Path) -> None:
     )
 
 
+def _arguments(workdir: Path, args: tuple[str, ...]) -> list[str]:
+    """`args` on the project, with its own target and log folders under `workdir`: nothing
+    lands in the checkout."""
+    workdir.mkdir(parents=True, exist_ok=True)
+    return [
+        *args,
+        "--project-dir",
+        str(DBT_DIR),
+        "--profiles-dir",
+        str(DBT_DIR),
+        "--target-path",
+        str(workdir / "target"),
+        "--log-path",
+        str(workdir / "logs"),
+    ]
+
+
 def dbt(
     workdir: Path,
     *args: str,
     env: dict[str, str],
     timeout: int = 1800,
 ) -> subprocess.CompletedProcess[str]:
-    """A dbt command on the project, with its own target and log folders under `workdir`,
-    run from `workdir`: nothing lands in the checkout."""
+    """A dbt command on the project in a process of its own, run from `workdir`."""
     base = {k: v for k, v in os.environ.items() if not k.startswith(("KZDW_", "DBT_"))}
-    workdir.mkdir(parents=True, exist_ok=True)
     return subprocess.run(
-        [
-            str(DBT),
-            *args,
-            "--project-dir",
-            str(DBT_DIR),
-            "--profiles-dir",
-            str(DBT_DIR),
-            "--target-path",
-            str(workdir / "target"),
-            "--log-path",
-            str(workdir / "logs"),
-        ],
+        [str(DBT), *_arguments(workdir, args)],
         cwd=workdir,
         env={**base, **env},
         capture_output=True,
@@ -112,18 +117,74 @@ def dbt(
     )
 
 
-def spark_env(lake: Path, spark_dir: Path) -> dict[str, str]:
+class DbtHost:
+    """dbt commands run one after another in one long-lived process (`dbt_host.py`), so that
+    they share one local Spark session: its JVM starts once and compiles Spark's code once.
+    A session's warehouse folder and metastore are fixed when it starts, so every command
+    runs with `spark_dir`; builds that must not meet use their own schema (`spark_env`)."""
+
+    def __init__(self, spark_dir: Path) -> None:
+        self.spark_dir = spark_dir
+        spark_dir.mkdir(parents=True, exist_ok=True)
+        self.log = spark_dir / "dbt_host.log"
+        with self.log.open("wb") as log:
+            self._process = subprocess.Popen(
+                [sys.executable, "-m", "tests.dbt.dbt_host"],
+                cwd=DBT_DIR.parent,
+                stdin=subprocess.PIPE,
+                stdout=subprocess.PIPE,
+                stderr=log,
+                text=True,
+                encoding="utf-8",
+            )
+
+    def dbt(
+        self, workdir: Path, *args: str, env: dict[str, str]
+    ) -> subprocess.CompletedProcess[str]:
+        """As `dbt`, in the host's process."""
+        assert env.get("KZDW_SPARK_DIR", str(self.spark_dir)) == str(self.spark_dir), env
+        request = {
+            "args": _arguments(workdir, args),
+            "env": {**env, "KZDW_SPARK_DIR": str(self.spark_dir)},
+            "workdir": str(workdir),
+        }
+        assert self._process.stdin and self._process.stdout
+        self._process.stdin.write(json.dumps(request) + "\n")
+        self._process.stdin.flush()
+        line = self._process.stdout.readline()
+        if not line:
+            tail = self.log.read_text(encoding="utf-8", errors="replace")[-4000:]
+            raise RuntimeError(f"the dbt host ended (code {self._process.poll()}): {tail}")
+        answer = json.loads(line)
+        return subprocess.CompletedProcess(
+            ["dbt", *args], answer["returncode"], answer["stdout"], ""
+        )
+
+    def close(self) -> None:
+        """Ends the process, and with it the Spark session and its JVM."""
+        if self._process.stdin:
+            self._process.stdin.close()
+        try:
+            self._process.wait(timeout=120)
+        except subprocess.TimeoutExpired:
+            self._process.kill()
+            self._process.wait()
+        if self._process.stdout:
+            self._process.stdout.close()
+
+
+def spark_env(lake: Path, spark_dir: Path, schema: str = SPARK_SCHEMA) -> dict[str, str]:
     return {
         "KZDW_LAKE": str(lake),
         "KZDW_SPARK_DIR": str(spark_dir),
         "KZDW_SPARK_METHOD": "session",
-        "KZDW_SPARK_SCHEMA": SPARK_SCHEMA,
+        "KZDW_SPARK_SCHEMA": schema,
     }
 
 
-def spark_tables(spark_dir: Path, layer: str) -> dict[str, Path]:
+def spark_tables(spark_dir: Path, layer: str, schema: str = SPARK_SCHEMA) -> dict[str, Path]:
     """{table: its Parquet folder} of one layer (marts, seeds, ...) of the Spark warehouse."""
-    root = spark_dir / "warehouse" / f"{SPARK_SCHEMA}_{layer}.db"
+    root = spark_dir / "warehouse" / f"{schema}_{layer}.db"
     return {p.name: p for p in sorted(root.iterdir()) if p.is_dir()} if root.exists() else {}
 
 
@@ -147,12 +208,14 @@ def differences(
     ignore: set[str] = BUILD_STAMPS,
     same_types: bool = True,
     skip_tables: set[str] = frozenset(),
+    schema: str = SPARK_SCHEMA,
 ) -> list[str]:
     """What differs between DuckDB's tables of `layer` and Spark's: a table missing on either
     side, other columns, other column types as DuckDB reads Spark's Parquet (`same_types`:
     the marts' contracts hold on both engines, so the types are DuckDB's own; intermediate
     tables may differ, DuckDB summing integers into HUGEINT), or other rows (floats equal
-    within 1e-9 relative). `ignore`: columns left out; `skip_tables`: tables left out."""
+    within 1e-9 relative). `ignore`: columns left out; `skip_tables`: tables left out;
+    `schema`: the Spark build's target schema."""
     con = duckdb.connect(str(warehouse), read_only=True)
     try:
         expected = [
@@ -164,7 +227,9 @@ def differences(
             if t not in skip_tables
         ]
         spark = {
-            t: path for t, path in spark_tables(spark_dir, layer).items() if t not in skip_tables
+            t: path
+            for t, path in spark_tables(spark_dir, layer, schema).items()
+            if t not in skip_tables
         }
         found = []
         if sorted(spark) != expected:
