@@ -14,6 +14,7 @@ import fcntl
 import os
 import shutil
 import subprocess
+import sys
 import tempfile
 import threading
 import uuid
@@ -26,6 +27,7 @@ from dagster_dbt import DbtCliResource, DbtProject
 from packaging import version
 
 from kzdw.settings import DBT_PROJECT_DIR, Settings, installed_command
+from orchestration.lib.prepared_parse import prepare_environment
 
 dbt_project = DbtProject(project_dir=DBT_PROJECT_DIR, profiles_dir=DBT_PROJECT_DIR)
 MANIFEST = dbt_project.manifest_path
@@ -61,12 +63,14 @@ def manifest_is_stale() -> bool:
 
 def prepare_manifest() -> subprocess.CompletedProcess[str]:
     """`dbt parse` into the project's own target folder: part of installing the code (the
-    project is code; this is its build step), not of running a deployment."""
+    project is code; this is its build step), not of running a deployment: no deployment's
+    settings (KZDW_*) enter it, whoever runs it, so that deployments can start from its parse
+    (`prepared_parse`)."""
     target = DBT_PROJECT_DIR / "target"
     target.mkdir(parents=True, exist_ok=True)
     with (target / ".parse.lock").open("w") as lock:
         fcntl.flock(lock, fcntl.LOCK_EX)
-        env = {**os.environ, "DBT_SEND_ANONYMOUS_USAGE_STATS": "false"}
+        env = {**prepare_environment(os.environ), "DBT_SEND_ANONYMOUS_USAGE_STATS": "false"}
         return subprocess.run(
             [
                 DBT_EXECUTABLE,
@@ -189,12 +193,8 @@ def keep_parse(settings: Settings, folder: Path, output: str | None = None) -> N
         os.replace(partial, saved)
 
 
-def run_dbt(
-    settings: Settings, args: list[str], folder: Path, output: str
-) -> subprocess.CompletedProcess[bytes]:
-    """dbt started as dagster-dbt starts it for the deployment (its environment and folders),
-    for what is not a build of assets: the parse ahead, the DuckDB staging views."""
-    env = {
+def _dbt_environment(settings: Settings, folder: Path) -> dict[str, str]:
+    return {
         **os.environ,
         **settings.dbt_env(),
         "DBT_TARGET_PATH": str(folder),
@@ -202,13 +202,35 @@ def run_dbt(
         "DBT_PROFILES_DIR": str(DBT_PROJECT_DIR),
         "DBT_PROJECT_DIR": str(DBT_PROJECT_DIR),
     }
+
+
+def run_dbt(
+    settings: Settings, args: list[str], folder: Path, output: str
+) -> subprocess.CompletedProcess[bytes]:
+    """dbt started as dagster-dbt starts it for the deployment (its environment and folders),
+    for what is not a build of assets: the parse ahead, the DuckDB staging views."""
     return subprocess.run(
         [DBT_EXECUTABLE, *args, *target_args(output)],
         cwd=DBT_PROJECT_DIR,
-        env=env,
+        env=_dbt_environment(settings, folder),
         capture_output=True,
         check=False,
     )
+
+
+def adopt_prepared_parse(settings: Settings, folder: Path) -> bool:
+    """The parse made with the code saved as the deployment's DuckDB parse, when only what no
+    parsed node reads tells their connections apart (`prepared_parse`): ≈2 s of CPU instead
+    of a whole parse's ≈10. False, with nothing written, when it cannot be."""
+    result = subprocess.run(
+        [sys.executable, "-m", "orchestration.lib.prepared_parse"]
+        + [str(saved_parse(settings, DUCKDB_OUTPUT))],
+        cwd=DBT_PROJECT_DIR.parent,
+        env=_dbt_environment(settings, folder),
+        capture_output=True,
+        check=False,
+    )
+    return result.returncode == 0
 
 
 def spark_table_folder(settings: Settings, schema: str, name: str) -> Path:
@@ -239,11 +261,11 @@ def parse_ahead(settings: Settings) -> bool:
     """Make the deployment's saved parses now, for each output its runs use (`outputs_of`) that
     has none, so that its first build does not parse the whole project (≈10 s) after the
     loads: a run's raw steps start this in a thread while their files load
-    (`start_parse_ahead`). dbt cannot start from the parse made with the code (`kzdw
-    prepare`): its profile names another warehouse, and a parse holds only for the profile
-    it was made with. A parse is made as the build's own would be (same environment, target
-    and folders); an invocation that starts meanwhile waits for its output's. True when a
-    parse was saved."""
+    (`start_parse_ahead`). A parse holds only for the profile it was made with, and the
+    profile names the deployment's warehouse: the DuckDB output's is the parse made with the
+    code (`kzdw prepare`) where that holds for it too (`adopt_prepared_parse`), and otherwise
+    one made as the build's own would be (same environment, target and folders). An
+    invocation that starts meanwhile waits for its output's. True when a parse was saved."""
     made = False
     for output in outputs_of(settings):
         made = _parse_ahead(settings, output) or made
@@ -259,6 +281,8 @@ def _parse_ahead(settings: Settings, output: str) -> bool:
             return False
         folder = Path(tempfile.mkdtemp(prefix=".parse-", dir=settings.dbt_dir))
         try:
+            if output == DUCKDB_OUTPUT and adopt_prepared_parse(settings, folder):
+                return True
             if run_dbt(settings, ["parse", "--quiet"], folder, output).returncode != 0:
                 return False  # the build parses for itself and reports what is wrong
             keep_parse(settings, folder, output)

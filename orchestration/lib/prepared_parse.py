@@ -1,0 +1,81 @@
+"""A deployment's first saved parse taken from the parse made with the code, when that is sound.
+
+dbt keeps a parse (partial_parse.msgpack) only for the profile it was made with: it hashes the
+connection's settings, the warehouse's path among them, and parses the whole project again
+(≈10 s of CPU) when the hash differs. The project's Jinja reads nothing of the connection but
+the target's type, schema and database (the warehouse file's name without its folder); the
+path's folder, DuckDB's memory limit, threads and spill folder change no parsed node. So where
+the deployment's connection differs from the one `kzdw prepare` parsed with only in those, the
+prepared parse is the deployment's, given the deployment's hash; dbt then re-parses only what
+else changed (files whose environment variables differ), as it does from any saved parse.
+
+Run as `python -m orchestration.lib.prepared_parse <saved parse>` in the environment of the
+deployment's dbt commands (`dbt.run_dbt`), for the DuckDB output. Exit status 0 when the saved
+parse was written; otherwise nothing is written and the caller runs `dbt parse`:
+3 the prepared parse is missing or was not made as `kzdw prepare` makes it, 4 the deployment's
+connection differs in what the parse reads."""
+
+from __future__ import annotations
+
+import os
+import pprint
+import sys
+from argparse import Namespace
+from collections.abc import Mapping
+from pathlib import Path
+
+from kzdw.settings import DBT_PROJECT_DIR
+
+PREPARED = DBT_PROJECT_DIR / "target" / "partial_parse.msgpack"
+# Connection settings that no parsed node reads (the database, the file's name, is compared).
+NOT_PARSED = {"path", "config_options"}
+
+
+def prepare_environment(environ: Mapping[str, str]) -> dict[str, str]:
+    """The environment `kzdw prepare` parses in: no deployment's settings (KZDW_*)."""
+    return {k: v for k, v in environ.items() if not k.startswith("KZDW_")}
+
+
+def _connection(environ: Mapping[str, str]) -> dict:
+    """The profile's connection as dbt renders it in `environ` (its default target)."""
+    from dbt.config.runtime import load_profile
+    from dbt_common.context import set_invocation_context
+
+    set_invocation_context(dict(environ))
+    profile = load_profile(str(DBT_PROJECT_DIR), {}, None, None, None)
+    return dict(profile.credentials.connection_info())
+
+
+def _profile_hash(connection: dict) -> str:
+    """dbt's hash of a connection (ManifestLoader.build_manifest_state_check)."""
+    from dbt.contracts.files import FileHash
+
+    return FileHash.from_contents(pprint.pformat(sorted(connection.items()))).checksum
+
+
+def adopt(saved: Path, environ: Mapping[str, str]) -> int:
+    from dbt.flags import set_from_args
+    from dbt.parser.manifest import extended_mashumaro_encoder, extended_mashumuro_decoder
+
+    if not PREPARED.exists():
+        return 3
+    set_from_args(Namespace(profiles_dir=str(DBT_PROJECT_DIR)), None)
+    manifest = extended_mashumuro_decoder(PREPARED.read_bytes())
+    prepared = _connection(prepare_environment(environ))
+    stored = manifest.get("state_check", {}).get("profile_hash", {})
+    if stored.get("checksum") != _profile_hash(prepared):
+        return 3
+    deployment = _connection(environ)
+    if {k: v for k, v in deployment.items() if k not in NOT_PARSED} != {
+        k: v for k, v in prepared.items() if k not in NOT_PARSED
+    }:
+        return 4
+    stored["checksum"] = _profile_hash(deployment)
+    partial = saved.with_name(f".{saved.name}.{os.getpid()}.adopting")
+    partial.write_bytes(extended_mashumaro_encoder(manifest))
+    os.replace(partial, saved)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(adopt(Path(sys.argv[1]), os.environ))
