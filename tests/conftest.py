@@ -176,8 +176,8 @@ def raw_rows_build(tmp_path_factory, worker_id) -> tuple[Path, Path]:
 # hand-made run that the end-to-end tests read; then the rest in collection order.
 FIRST = [
     "tests.test_demo_end_to_end",  # builds the shared demo (≈190 s), then ≈40 s
-    "tests.dbt.test_spark_build",  # ≈600 s, the demo's build on Spark last
-    "tests.test_spark_engine",  # ≈450 s, the shared hand-made run (≈90 s) first
+    "tests.dbt.test_spark_build",  # ≈400 s, the demo's build on Spark last
+    "tests.test_spark_engine",  # ≈400 s, the shared hand-made run (≈60 s) first
     "tests.test_end_to_end",  # ≈250 s
     "tests.test_faults",  # ≈400 s
     "tests.test_daemon_end_to_end",  # ≈350 s
