@@ -220,7 +220,7 @@ def run_dbt(
 
 def adopt_prepared_parse(settings: Settings, folder: Path) -> bool:
     """The parse made with the code saved as the deployment's DuckDB parse, when only what no
-    parsed node reads tells their connections apart (`prepared_parse`): ≈2 s of CPU instead
+    parsed node reads tells their connections apart (`prepared_parse`): ≈3 s of CPU instead
     of a whole parse's ≈10. False, with nothing written, when it cannot be."""
     result = subprocess.run(
         [sys.executable, "-m", "orchestration.lib.prepared_parse"]

@@ -17,6 +17,7 @@ connection differs in what the parse reads."""
 
 from __future__ import annotations
 
+import fcntl
 import os
 import pprint
 import sys
@@ -60,7 +61,10 @@ def adopt(saved: Path, environ: Mapping[str, str]) -> int:
     if not PREPARED.exists():
         return 3
     set_from_args(Namespace(profiles_dir=str(DBT_PROJECT_DIR)), None)
-    manifest = extended_mashumuro_decoder(PREPARED.read_bytes())
+    # Read whole, not while `kzdw prepare` writes it (dbt.prepare_manifest holds the lock).
+    with (PREPARED.parent / ".parse.lock").open() as lock:
+        fcntl.flock(lock, fcntl.LOCK_SH)
+        manifest = extended_mashumuro_decoder(PREPARED.read_bytes())
     prepared = _connection(prepare_environment(environ))
     stored = manifest.get("state_check", {}).get("profile_hash", {})
     if stored.get("checksum") != _profile_hash(prepared):
