@@ -9,10 +9,8 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-import os
 import shutil
 import subprocess
-import sys
 from pathlib import Path
 
 import duckdb
@@ -20,39 +18,18 @@ import pytest
 
 from sources.warehouse import ensure_schema
 from tests.dbt.raw_rows import FILES, Row, insert_raw_rows
+from tests.dbt.spark_lake import dbt
 
 pytestmark = pytest.mark.slow
-
-DBT_DIR = Path(__file__).resolve().parents[2] / "dbt_project"
-DBT = Path(sys.executable).with_name("dbt")
 
 
 def _dbt_build(
     workdir: Path, warehouse: Path, *extra_args: str, command: str = "build"
 ) -> subprocess.CompletedProcess[str]:
-    env = {k: v for k, v in os.environ.items() if k != "KZDW_AS_OF"}
-    env["KZDW_WAREHOUSE"] = str(warehouse)
-    # Own target and log folders: other builds may be running in the shared project folder.
-    return subprocess.run(
-        [
-            str(DBT),
-            command,
-            "--project-dir",
-            str(DBT_DIR),
-            "--profiles-dir",
-            str(DBT_DIR),
-            "--target-path",
-            str(workdir / "target"),
-            "--log-path",
-            str(workdir / "logs"),
-            *extra_args,
-        ],
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=600,
-        check=False,
-    )
+    """`command` on the project against `warehouse`, with no other deployment setting (no
+    KZDW_AS_OF: the build's own date). Own target and log folders under `workdir`: other
+    builds may be running in the shared project folder."""
+    return dbt(workdir, command, *extra_args, env={"KZDW_WAREHOUSE": str(warehouse)}, timeout=600)
 
 
 def _make_warehouse(path: Path, with_rows: bool) -> None:
