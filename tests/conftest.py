@@ -150,6 +150,28 @@ def handmade_run(tmp_path_factory, worker_id):
     return made, Deployment(folder / "deployment"), output
 
 
+def copy_of_handmade_run(handmade_run, root: Path) -> Deployment:
+    """A deployment of one's own under `root` that starts where the shared hand-made run
+    ended, for a test about what comes after a first build: its warehouse, serving copy,
+    Dagster home (runs, materialisations, check results), archive and report, and the run's
+    personal-data key as the deployment's key file, so that later runs hash alike. Not dbt's
+    files of the deployment or the logs: the copy's first build starts from the prepared parse
+    as any new deployment does. The shared run's audit rows keep the paths it loaded from."""
+    _, shared, _ = handmade_run
+    deployment = Deployment(root)
+    shutil.copytree(shared.root, root, ignore=shutil.ignore_patterns("dbt", "logs"))
+    key = deployment.warehouse.with_name(f"{deployment.warehouse.stem}.pii.key")
+    key.write_text(HANDMADE_KEY + "\n", encoding="utf-8")
+    key.chmod(0o600)
+    return deployment
+
+
+@pytest.fixture
+def handmade_copy(handmade_run, tmp_path) -> Deployment:
+    """A copy of the shared hand-made run's deployment (copy_of_handmade_run)."""
+    return copy_of_handmade_run(handmade_run, tmp_path / "deployment")
+
+
 @pytest.fixture(scope="session")
 def raw_rows_build(tmp_path_factory, worker_id) -> tuple[Path, Path]:
     """`dbt build` (every model, seed, data test and unit test) on the hand-made raw rows of

@@ -1,8 +1,8 @@
 """Under the real Dagster daemon (`kzdw dev`, i.e. `dg dev`, on a temporary DAGSTER_HOME,
-after a first build by `kzdw run` on the same home): files dropped into the landing folder
-become KPI values in the serving copy with nobody pressing a button; an analyst's connection
-held on the serving copy survives the loads; fifty files dropped at once are all loaded and no
-run fails.
+after a first build by `kzdw run` on the same home: a copy of the shared hand-made run's
+deployment): files dropped into the landing folder become KPI values in the serving copy with
+nobody pressing a button; an analyst's connection held on the serving copy survives the loads;
+fifty files dropped at once are all loaded and no run fails.
 
 Expected KPI values come from the independent oracle (tests/oracle.py) over every file dropped.
 """
@@ -22,8 +22,7 @@ import dagster as dg
 import duckdb
 import pytest
 
-from tests.conftest import Deployment
-from tests.handmade import make_landing
+from tests.conftest import Deployment, copy_of_handmade_run
 from tests.oracle import compute_kpis, read_landing
 from tests.sources.test_serving import assert_same_database
 from tests.test_end_to_end import _assert_same_kpis
@@ -211,13 +210,11 @@ def _extra_case_files(made_root: Path, dest: Path, files: int, tag: str) -> Path
 
 
 @pytest.fixture(scope="module")
-def daemon(tmp_path_factory):
-    """A deployment built once by `kzdw run` (same Dagster home), then handed to the daemon."""
-    deployment = Deployment(tmp_path_factory.mktemp("daemon"))
-    made = make_landing(deployment.root / "made", 21)
-    _drop(made.root, deployment.landing)
-    run = deployment.kzdw("run")
-    assert run.returncode == 0, run.output
+def daemon(handmade_run, tmp_path_factory):
+    """A deployment built by `kzdw run` (a copy of the shared hand-made run's, Dagster home
+    included), then handed to the daemon."""
+    made, _, _ = handmade_run
+    deployment = copy_of_handmade_run(handmade_run, tmp_path_factory.mktemp("daemon") / "d")
     running = Daemon(deployment)
     running.made = made.root
     running.start()

@@ -109,13 +109,15 @@ def test_two_runs_started_together_one_waits_and_both_succeed(deployment):
 
 
 @pytest.mark.slow
-def test_sigkill_while_publishing_and_while_printing_leaves_the_previous_files(deployment):
-    _build(deployment, 22)
-    make_csv(deployment.landing / "permit_cases" / "big.csv", 300_000)
-    assert deployment.kzdw("run").returncode == 0
+def test_sigkill_while_publishing_and_while_printing_leaves_the_previous_files(handmade_copy):
+    # A deployment after its first build, with a serving copy and a report.
+    deployment = handmade_copy
     serving = deployment.serving
     before = _sha(serving)
     [report_dir] = (deployment.root / "reports").iterdir()
+    # A large file to load: the new copy then takes long enough to write that the kill below
+    # lands while it is being written.
+    make_csv(deployment.landing / "permit_cases" / "big.csv", 300_000)
 
     # Killed the moment the new copy starts being written beside the old one.
     watch = Watch(serving.parent)

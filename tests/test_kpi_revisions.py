@@ -1,5 +1,5 @@
-"""A late correction, end to end: `kzdw run` on the hand-made set, then a landing file with a
-later version of one project that moves its signing into the next month and raises its
+"""A late correction, end to end: the hand-made set built by `kzdw run` (a copy of the shared
+run's deployment, tests/conftest.py), then a landing file with a later version of one project that moves its signing into the next month and raises its
 contracted amount, then `kzdw run` again. `marts.kpi_revisions` must hold exactly one row per
 (KPI, period) whose value changed among the periods already closed, with the file named."""
 
@@ -8,7 +8,6 @@ from __future__ import annotations
 import csv
 import math
 import os
-import shutil
 from datetime import date, datetime, time, timedelta
 from pathlib import Path
 from typing import Any
@@ -16,7 +15,6 @@ from typing import Any
 import pytest
 
 from sources.contracts import SOURCES
-from tests.handmade import make_landing
 
 pytestmark = pytest.mark.slow
 
@@ -96,11 +94,8 @@ def _corrected_project(deployment, as_of: date) -> dict[str, Any]:
     )
 
 
-def test_a_correction_of_a_closed_month_is_recorded_once_per_changed_kpi_value(deployment):
-    made = make_landing(deployment.root / "made", 11)
-    shutil.copytree(made.root, deployment.landing)
-    run = deployment.kzdw("run")
-    assert run.returncode == 0, run.output
+def test_a_correction_of_a_closed_month_is_recorded_once_per_changed_kpi_value(handmade_copy):
+    deployment = handmade_copy
     before = _kpi_values(deployment)
     (as_of,) = {a for _, _, a in before.values()}
     assert deployment.query("select count(*) from marts.kpi_revisions") == [(0,)]
