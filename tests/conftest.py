@@ -157,9 +157,15 @@ def copy_of_handmade_run(handmade_run, root: Path) -> Deployment:
     personal-data key as the deployment's key file, so that later runs hash alike. Not dbt's
     files of the deployment or the logs: the copy's first build starts from the prepared parse
     as any new deployment does. The shared run's audit rows keep the paths it loaded from."""
+    import dagster as dg
+
     _, shared, _ = handmade_run
     deployment = Deployment(root)
     shutil.copytree(shared.root, root, ignore=shutil.ignore_patterns("dbt", "logs"))
+    # A run copied while going on would hold the copy's warehouse slot for ever.
+    with dg.DagsterInstance.from_config(str(deployment.dagster_home)) as instance:
+        going_on = [(r.job_name, r.status.value) for r in instance.get_runs() if not r.is_finished]
+    assert not going_on, f"a run was going on in the shared Dagster home: {going_on}"
     key = deployment.warehouse.with_name(f"{deployment.warehouse.stem}.pii.key")
     key.write_text(HANDMADE_KEY + "\n", encoding="utf-8")
     key.chmod(0o600)

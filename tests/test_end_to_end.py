@@ -131,13 +131,19 @@ def _assert_the_contract(deployment, made, as_of: str) -> None:
 
 def test_replay_rebuilds_the_same_kpis(handmade_run, tmp_path):
     """`kzdw replay` of the shared hand-made run's archive, with the deployment's key, into a
-    new warehouse: the same KPI table, and the live warehouse untouched."""
+    new warehouse: the same KPI table, and the live warehouse untouched. The replay's Dagster
+    run goes to a Dagster home of the test's own: other tests copy the shared one."""
     _, deployment, _ = handmade_run
     table = "select * from marts.kpi_values order by kpi_code, period_type, period_start"
     before = deployment.query(table)
     replayed = tmp_path / "replay" / "warehouse.duckdb"
+    home = tmp_path / "dagster_home"
+    home.mkdir()
     run = deployment.kzdw(
-        "replay", "--into", str(replayed), extra_env={"KZDW_PII_KEY": HANDMADE_KEY}
+        "replay",
+        "--into",
+        str(replayed),
+        extra_env={"KZDW_PII_KEY": HANDMADE_KEY, "DAGSTER_HOME": str(home)},
     )
     assert run.returncode == 0, run.output
     assert deployment.query(table, database=replayed) == before
