@@ -159,6 +159,8 @@ def copy_of_handmade_run(handmade_run, root: Path) -> Deployment:
     as any new deployment does. The shared run's audit rows keep the paths it loaded from."""
     import dagster as dg
 
+    from kzdw.settings import Settings
+
     _, shared, _ = handmade_run
     deployment = Deployment(root)
     shutil.copytree(shared.root, root, ignore=shutil.ignore_patterns("dbt", "logs"))
@@ -166,7 +168,7 @@ def copy_of_handmade_run(handmade_run, root: Path) -> Deployment:
     with dg.DagsterInstance.from_config(str(deployment.dagster_home)) as instance:
         going_on = [(r.job_name, r.status.value) for r in instance.get_runs() if not r.is_finished]
     assert not going_on, f"a run was going on in the shared Dagster home: {going_on}"
-    key = deployment.warehouse.with_name(f"{deployment.warehouse.stem}.pii.key")
+    key = Settings.from_env(deployment.env()).pii_key_file
     key.write_text(HANDMADE_KEY + "\n", encoding="utf-8")
     key.chmod(0o600)
     return deployment
@@ -207,9 +209,9 @@ FIRST = [
     "tests.dbt.test_spark_build",  # ≈400 s, the demo's build on Spark last
     "tests.test_spark_engine",  # ≈400 s, the shared hand-made run (≈60 s) first
     "tests.test_end_to_end",  # ≈250 s
-    "tests.test_faults",  # ≈400 s
-    "tests.test_daemon_end_to_end",  # ≈350 s
-    "tests.test_kpi_revisions",  # ≈130 s
+    "tests.test_faults",  # ≈350 s
+    "tests.test_daemon_end_to_end",  # ≈430 s, on the shared hand-made run's copy
+    "tests.test_kpi_revisions",  # ≈70 s
     "tests.dbt.test_dbt_build",  # ≈130 s, the shared build of the hand-made rows first
     "tests.test_crash_safety",  # ≈120 s
     "tests.kzdw.test_cli_run",  # ≈120 s
