@@ -1,7 +1,8 @@
 """A late correction, end to end: the hand-made set built by `kzdw run` (a copy of the shared
-run's deployment, tests/conftest.py), then a landing file with a later version of one project that moves its signing into the next month and raises its
-contracted amount, then `kzdw run` again. `marts.kpi_revisions` must hold exactly one row per
-(KPI, period) whose value changed among the periods already closed, with the file named."""
+run's deployment, tests/conftest.py), then a landing file with a later version of one project
+that moves its signing into the next month and raises its contracted amount, then `kzdw run`
+again. `marts.kpi_revisions` must hold exactly one row per (KPI, period) whose value changed
+among the periods already closed, with the file named."""
 
 from __future__ import annotations
 
