@@ -9,8 +9,9 @@ by DuckDB from Spark's Parquet files. Then a later load (a case moved to another
 completion day corrected, a newer version, a new case) is built incrementally on both engines:
 Spark's marts must again be DuckDB's, and those that are not a history of builds must be a full
 rebuild's. Last, the demo's raw layer (the shared demo, loaded and built by `kzdw run` on
-DuckDB) is built on Spark: its 2022 KPIs are the district's published figures, and its marts and
-seeds DuckDB's.
+DuckDB) is built on Spark up to the KPI table (`+kpi_values`: the other marts were compared
+table by table above): its 2022 KPIs are the district's published figures, and its KPI table
+and seeds DuckDB's, at the demo's volume.
 
 Three dbt invocations on Spark in all, one after another in one process (`DbtHost`), so that
 they share one local session: its JVM starts once and compiles Spark's code once. The demo's
@@ -299,9 +300,9 @@ def test_incremental_spark_build_is_duckdb_s_and_a_full_rebuild(
 def demo_on_spark(
     demo, spark: DbtHost, tmp_path_factory: pytest.TempPathFactory
 ) -> tuple[Path, Path]:
-    """The shared demo's raw layer and audit written as the lake, its models and seeds built
-    from it on Spark in the schema DEMO_SCHEMA: (the demo's DuckDB warehouse, the Spark
-    folder)."""
+    """The shared demo's raw layer and audit written as the lake, the KPI table and every
+    model and seed it is computed from built on Spark in the schema DEMO_SCHEMA: (the demo's
+    DuckDB warehouse, the Spark folder)."""
     deployment, _ = demo
     root = tmp_path_factory.mktemp("spark_demo")
     con = duckdb.connect(str(deployment.warehouse), read_only=True)
@@ -315,6 +316,8 @@ def demo_on_spark(
             "build",
             "--target",
             "spark",
+            "--select",
+            "+kpi_values",
             "--resource-type",
             "model",
             "--resource-type",
@@ -340,7 +343,22 @@ def test_the_demo_on_spark_reproduces_the_2022_figures(demo_on_spark: tuple[Path
     finally:
         con.close()
     assert outside_the_figures(values) == []
-    for layer in ("marts", "seeds"):
-        assert differences(warehouse, spark_dir, layer, ignore=STAMPS, schema=DEMO_SCHEMA) == [], (
-            layer
+    # Of the marts, the KPI table: its ancestors (facts, dimensions) were compared on the
+    # hand-made rows, and row by row at this volume they would cost more than they find.
+    con = duckdb.connect(str(warehouse), read_only=True)
+    try:
+        other_marts = {
+            t
+            for (t,) in con.execute(
+                "select table_name from duckdb_tables() "
+                "where schema_name = 'marts' and table_name <> 'kpi_values'"
+            ).fetchall()
+        }
+    finally:
+        con.close()
+    assert other_marts
+    for layer, skipped in (("marts", other_marts), ("seeds", set())):
+        found = differences(
+            warehouse, spark_dir, layer, ignore=STAMPS, skip_tables=skipped, schema=DEMO_SCHEMA
         )
+        assert found == [], layer
