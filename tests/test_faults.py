@@ -115,9 +115,9 @@ def test_sigkill_while_publishing_and_while_printing_leaves_the_previous_files(h
     serving = deployment.serving
     before = _sha(serving)
     [report_dir] = (deployment.root / "reports").iterdir()
-    # A large file to load: the new copy then takes long enough to write that the kill below
-    # lands while it is being written.
-    make_csv(deployment.landing / "permit_cases" / "big.csv", 300_000)
+    # A larger file to load: the new copy then takes long enough to write (half a second and
+    # more) that the kill below, the moment inotify reports it, lands while it is written.
+    make_csv(deployment.landing / "permit_cases" / "big.csv", 100_000)
 
     # Killed the moment the new copy starts being written beside the old one.
     watch = Watch(serving.parent)
