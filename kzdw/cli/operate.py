@@ -9,6 +9,7 @@ from __future__ import annotations
 import argparse
 import contextlib
 import fcntl
+import json
 import logging
 import os
 import sys
@@ -57,7 +58,20 @@ run_queue:
   # Look at the queue every second, not every five: a run requested by a sensor or by
   # automation starts up to four seconds sooner.
   dequeue_interval_seconds: 1
+# Dagster's SQLite event log (the same files, in history/runs/), storing each event without
+# making a new database engine for it (orchestration/lib/event_log.py).
+event_log_storage:
+  module: orchestration.lib.event_log
+  class: EngineKeepingSqliteEventLogStorage
+  config:
+    base_dir: {event_logs}
 """
+
+
+def dagster_yaml(home: Path) -> str:
+    """kzdw's dagster.yaml for the instance folder `home` (absolute)."""
+    event_logs = json.dumps(str(home.resolve() / "history" / "runs"), ensure_ascii=False)
+    return DAGSTER_YAML.format(event_logs=event_logs)
 
 
 def ensure_dagster_home(home: Path) -> None:
@@ -66,8 +80,9 @@ def ensure_dagster_home(home: Path) -> None:
     config = home / "dagster.yaml"
     current = config.read_text(encoding="utf-8") if config.exists() else None
     managed = current is None or current.startswith("# Local instance")
-    if managed and current != DAGSTER_YAML:
-        config.write_text(DAGSTER_YAML, encoding="utf-8")
+    wanted = dagster_yaml(home)
+    if managed and current != wanted:
+        config.write_text(wanted, encoding="utf-8")
 
 
 @contextlib.contextmanager
