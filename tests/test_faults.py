@@ -133,8 +133,9 @@ def test_sigkill_while_publishing_and_while_printing_leaves_the_previous_files(h
     assert con.execute("select count(*) from marts.kpi_values").fetchone()[0] > 0
     con.close()
 
-    # Killed while Chromium prints the PDF (the HTML and the workbook were just replaced), by
-    # `kzdw report`, which writes the report as the run's last step does (build_report).
+    # Killed while Chromium prints the PDF (the HTML was just replaced, the workbook is being
+    # written meanwhile), by `kzdw report`, which writes the report as the run's last step
+    # does (build_report).
     proc = _start(deployment, "report", log="killed-report.log")
     deadline = time.monotonic() + 600
     while not _chromium_running(proc.pid):

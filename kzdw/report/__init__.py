@@ -8,6 +8,7 @@ into the folder given.
 
 from __future__ import annotations
 
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
@@ -50,8 +51,9 @@ def build_report(
     serving: Path, *, reports_dir: Path | None = None, out_dir: Path | None = None
 ) -> ReportFiles:
     """Read the serving copy and write the three files into `out_dir`, or into
-    `<reports_dir>/<as-of>/`. The HTML and the workbook are written before the PDF, so a
-    missing Chromium (ChromiumNotFound) still leaves them in place."""
+    `<reports_dir>/<as-of>/`. The HTML first; then Chromium prints it to PDF (a process of
+    its own) while the workbook is written. A missing Chromium (ChromiumNotFound) is raised
+    once the workbook is in place, so the HTML and the workbook are still written."""
     if (reports_dir is None) == (out_dir is None):
         raise TypeError("give reports_dir or out_dir")
     data = load_report_data(serving)
@@ -60,8 +62,10 @@ def build_report(
     html, xlsx, pdf = out / "report.html", out / "report.xlsx", out / "report.pdf"
     page = render_html(data)
     replace_atomically(html, lambda p: p.write_text(page, encoding="utf-8"))
-    replace_atomically(xlsx, lambda p: write_workbook(data, p))
-    print_pdf(html, pdf)
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="report-pdf") as printer:
+        printing = printer.submit(print_pdf, html, pdf)
+        replace_atomically(xlsx, lambda p: write_workbook(data, p))
+        printing.result()
     return ReportFiles(html=html, xlsx=xlsx, pdf=pdf, as_of=data.as_of, data=data)
 
 
