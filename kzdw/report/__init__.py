@@ -15,7 +15,6 @@ from pathlib import Path
 
 from kzdw.files import replace_atomically
 from kzdw.report.data import NothingToReport, ReportData, ReportDataError, load_report_data
-from kzdw.report.excel import write_workbook
 from kzdw.report.html import current_revisions, render_html
 from kzdw.report.pdf import ChromiumNotFound, print_pdf
 
@@ -56,6 +55,10 @@ def build_report(
     once the workbook is in place, so the HTML and the workbook are still written."""
     if (reports_dir is None) == (out_dir is None):
         raise TypeError("give reports_dir or out_dir")
+    # Here, not at the top: the code location imports this package, and every run's process
+    # would import the workbook writer (≈0.3 s) that only a report uses.
+    from kzdw.report.excel import write_workbook
+
     data = load_report_data(serving)
     out = out_dir if out_dir is not None else default_out_dir(reports_dir, data.as_of)
     out.mkdir(parents=True, exist_ok=True)
