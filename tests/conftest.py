@@ -205,16 +205,16 @@ def raw_rows_build(tmp_path_factory, worker_id) -> tuple[Path, Path]:
 # build, which reads the demo last, and the Spark engine next, which builds the shared
 # hand-made run that the end-to-end tests read; then the rest in collection order.
 FIRST = [
-    "tests.test_demo_end_to_end",  # builds the shared demo (≈175 s), then ≈35 s
-    "tests.dbt.test_spark_build",  # ≈480 s, the demo's build on Spark last
-    "tests.test_spark_engine",  # ≈465 s, the shared hand-made run (≈70 s) first
-    "tests.test_end_to_end",  # ≈160 s
-    "tests.test_faults",  # ≈370 s
-    "tests.test_daemon_end_to_end",  # ≈390 s, on the shared hand-made run's copy
-    "tests.test_kpi_revisions",  # ≈80 s
-    "tests.dbt.test_dbt_build",  # ≈130 s, the shared build of the hand-made rows first
-    "tests.test_crash_safety",  # ≈130 s
-    "tests.kzdw.test_cli_run",  # ≈110 s
+    "tests.test_demo_end_to_end",  # builds the shared demo (≈145 s), then ≈30 s
+    "tests.dbt.test_spark_build",  # ≈465 s, the demo's build on Spark last
+    "tests.test_spark_engine",  # ≈465 s, the shared hand-made run (≈65 s) first
+    "tests.test_end_to_end",  # ≈135 s
+    "tests.test_faults",  # ≈260 s
+    "tests.test_daemon_end_to_end",  # ≈355 s, on the shared hand-made run's copy
+    "tests.test_kpi_revisions",  # ≈55 s
+    "tests.dbt.test_dbt_build",  # ≈115 s, the shared build of the hand-made rows first
+    "tests.test_crash_safety",  # ≈140 s
+    "tests.kzdw.test_cli_run",  # ≈90 s
 ]
 
 
