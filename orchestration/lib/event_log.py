@@ -7,8 +7,8 @@ engine to ask whether a table exists, for every asset check event. A `kzdw run` 
 stores some 700 events (each of the 124 checks planned, then evaluated; each asset planned and
 materialised; each step's outputs and log lines), and the run's process waits for each, at its
 start (the planned events) and in every step. Stored again one by one
-(`benchmarks/event_log.py`, medians of 3): 13.9 s, 10.0 s of it CPU, with Dagster's class;
-2.7 s, 2.0 s of it CPU, with this one.
+(`benchmarks/event_log.py`, medians of 3): 12.2 s, 8.9 s of it CPU, with Dagster's class;
+2.5 s, 1.9 s of it CPU, with this one.
 
 This class keeps one engine per shard, each with one connection kept open for the next use:
 for the index and the most recently used runs' files (a daemon or web server reads many runs
