@@ -52,8 +52,9 @@ os.register_at_fork(after_in_child=_forget_in_child)
 
 
 class EngineKeepingSqliteEventLogStorage(SqliteEventLogStorage):
-    """`SqliteEventLogStorage` with an engine kept per shard (see the module's text). Named in
-    the instance's dagster.yaml (`event_log_storage`), which kzdw writes."""
+    """`SqliteEventLogStorage` with an engine and a connection kept per shard (see the module's
+    text). Named in the instance's dagster.yaml (`event_log_storage`, with the folder's
+    absolute path), which `kzdw run`, `replay` and `dev` write again when the folder moved."""
 
     def __init__(self, base_dir: str, inst_data: Any = None) -> None:
         self._engines: OrderedDict[str, Engine] = OrderedDict()
