@@ -3,6 +3,7 @@ engine per shard (orchestration/lib/event_log.py): the same events come back, al
 Dagster's own class, and the engines kept stay few however many runs are read."""
 
 import os
+import threading
 import time
 
 import dagster as dg
@@ -39,12 +40,27 @@ def test_kzdw_s_instance_stores_dagster_s_files_and_keeps_few_engines(tmp_path):
         # The runs read last are kept, the oldest made again when read and let go.
         assert "run-02" not in storage._engines
         assert {"run-00", "run-01", runs[-1]} <= set(storage._engines)
+        # A kept connection serves another thread too (a web server answers from several).
+        failed: list[BaseException] = []
+
+        def store_from_another_thread() -> None:
+            try:
+                storage.store_event(_log(runs[-1], "from another thread"))
+            except BaseException as exc:
+                failed.append(exc)
+
+        thread = threading.Thread(target=store_from_another_thread)
+        thread.start()
+        thread.join(30)
+        assert failed == []
+        assert len(storage.get_records_for_run(runs[-1]).records) == 4
     # Dagster's own class, on the same folder, finds the same events in the same files.
     plain = SqliteEventLogStorage(str(home / "history" / "runs"))
     assert sorted(plain.get_all_run_ids()) == runs
     records = plain.get_records_for_run(runs[-1]).records
     assert [r.event_log_entry.user_message for r in records] == [
-        f"{runs[-1]} line {n}" for n in range(3)
+        *(f"{runs[-1]} line {n}" for n in range(3)),
+        "from another thread",
     ]
 
 
