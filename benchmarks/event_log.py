@@ -13,7 +13,6 @@ medians and the median of the pairwise ratios. A `kzdw run` of the demo leaves s
 from __future__ import annotations
 
 import argparse
-import sqlite3
 import statistics
 import sys
 import tempfile
@@ -25,8 +24,8 @@ sys.path.insert(0, str(ROOT))
 
 
 def _events(dagster_home: Path, run_id: str | None) -> tuple[str, list]:
-    from dagster._core.events.log import EventLogEntry
-    from dagster._serdes import deserialize_value
+    """A finished run's events, read with Dagster's own class from the instance's files."""
+    from dagster._core.storage.event_log.sqlite.sqlite_event_log import SqliteEventLogStorage
 
     folder = dagster_home / "history" / "runs"
     if run_id is None:
@@ -34,12 +33,14 @@ def _events(dagster_home: Path, run_id: str | None) -> tuple[str, list]:
         if not shards:
             raise SystemExit(f"no run in {folder}: run `kzdw run` with DAGSTER_HOME={dagster_home}")
         run_id = max(shards, key=lambda p: p.stat().st_mtime).stem
-    con = sqlite3.connect(f"file:{folder / f'{run_id}.db'}?mode=ro", uri=True)
+    storage = SqliteEventLogStorage(str(folder))
     try:
-        rows = con.execute("select event from event_logs order by id").fetchall()
+        records = storage.get_records_for_run(run_id).records
     finally:
-        con.close()
-    return run_id, [deserialize_value(event, EventLogEntry) for (event,) in rows]
+        storage.dispose()
+    if not records:
+        raise SystemExit(f"run {run_id} has no events in {folder}")
+    return run_id, [r.event_log_entry for r in records]
 
 
 def _store(cls, events: list) -> tuple[float, float]:
