@@ -30,13 +30,11 @@ from collections.abc import Sequence
 
 import dagster as dg
 
+from orchestration.lib.automation import MINIMUM_INTERVAL_SECONDS
 from orchestration.lib.ingest import file_versions
 from orchestration.lib.warehouse import ENGINE_TAG, WarehouseResource
 from sources.contracts import Source
 from sources.landing import SETTLE_SECONDS, scan
-
-# Seconds between ticks (the Dagster daemon's sensor loop runs every 5 s at most).
-SENSOR_INTERVAL_SECONDS = 5
 
 SERVING = dg.AssetKey(["serving", "warehouse"])
 
@@ -121,7 +119,7 @@ def build_landing_sensor(sources: Sequence[Source]) -> dg.SensorDefinition:
         "depends on them up to the serving copy (models, KPIs, checks, the copy); the report "
         "follows the new copy through declarative automation (kzdw_automation_sensor).",
         asset_selection=carried(*sources),
-        minimum_interval_seconds=SENSOR_INTERVAL_SECONDS,
+        minimum_interval_seconds=MINIMUM_INTERVAL_SECONDS,
         default_status=dg.DefaultSensorStatus.RUNNING,
     )
     def _sensor(context: dg.SensorEvaluationContext, warehouse: WarehouseResource):
@@ -131,7 +129,7 @@ def build_landing_sensor(sources: Sequence[Source]) -> dg.SensorDefinition:
         wait = max(folder.wait() for folder in seen)
         if wait:
             # A file that has just arrived: look again once it could have settled, in this
-            # tick, instead of waiting for the next (the daemon ticks every 5 s at most).
+            # tick, instead of waiting for the next (the daemon ticks every 5 s).
             time.sleep(wait)
             for folder in seen:
                 folder.look_again()

@@ -200,3 +200,35 @@ def test_a_file_still_growing_during_the_second_look_waits_for_a_later_tick(defs
     assert isinstance(request, dg.RunRequest)
     [version] = request.run_config["ops"]["raw__service_items"]["config"]["files"]
     assert version["size"] == growing.stat().st_size
+
+
+@pytest.mark.parametrize(
+    ("sensor_name", "daemon"),
+    [("landing_sensor", "sensor"), ("kzdw_automation_sensor", "asset_daemon")],
+)
+def test_each_of_the_daemons_loops_ticks_the_sensor(defs, sensor_name, daemon):
+    """The daemon's loop comes round every few seconds and ticks a sensor whose minimum interval
+    has passed since its previous tick began, by Dagster's own rule (`is_under_min_interval`).
+    That tick began a moment after its own loop did: the next loop must still tick it, or a
+    file waits a whole loop more (ticks were 5 and 10 s apart in turn with a minimum of 5 s)."""
+    from types import SimpleNamespace
+
+    from dagster._core.definitions.run_request import InstigatorType
+    from dagster._core.scheduler.instigation import SensorInstigatorData
+    from dagster._daemon import asset_daemon, sensor
+
+    loop = {
+        "sensor": sensor.MIN_INTERVAL_LOOP_TIME,
+        "asset_daemon": asset_daemon.MIN_INTERVAL_LOOP_SECONDS,
+    }[daemon]
+    definition = defs.get_sensor_def(sensor_name)
+    previous_tick_began = time.time() - loop + 0.5  # half a second into the previous loop
+    state = SimpleNamespace(
+        instigator_type=InstigatorType.SENSOR,
+        instigator_data=SensorInstigatorData(last_tick_start_timestamp=previous_tick_began),
+    )
+    remote = SimpleNamespace(min_interval_seconds=definition.minimum_interval_seconds)
+    assert not sensor.is_under_min_interval(state, remote)
+    # What the rule says of a tick that began only now: wait.
+    state.instigator_data = SensorInstigatorData(last_tick_start_timestamp=time.time())
+    assert sensor.is_under_min_interval(state, remote)
