@@ -156,14 +156,16 @@ def _phases(work: Path, since: float) -> list[str]:
     return lines
 
 
-def _tick_gaps(work: Path, last: int = 60) -> dict[str, list[float]]:
-    """Seconds between the latest ticks of each sensor of the deployment's instance."""
+def _tick_gaps(work: Path, since: float) -> dict[str, list[float]]:
+    """Seconds between the ticks of each sensor of the deployment's instance since `since`."""
     import dagster as dg
 
     gaps = {}
     with dg.DagsterInstance.from_config(str(work / "dagster_home")) as instance:
         for state in instance.all_instigator_state():
-            ticks = instance.get_ticks(state.instigator_origin_id, state.selector_id, limit=last)
+            ticks = instance.get_ticks(
+                state.instigator_origin_id, state.selector_id, after=since, limit=1000
+            )
             times = sorted(t.timestamp for t in ticks)
             gaps[state.name] = [b - a for a, b in zip(times, times[1:], strict=False)]
     return gaps
@@ -189,6 +191,7 @@ def main() -> None:
     log = work / "dagster-dev.log"
     latencies = []
     with dagster_dev(work, env, log) as daemon:
+        up = time.time()
         for i in range(args.repeat):
             before = _serving_value(serving) or 0
             stamp = datetime.now().strftime("%H%M%S")
@@ -223,7 +226,7 @@ def main() -> None:
             time.sleep(DAEMON_LOOP_SECONDS * 2)  # let the daemon settle
     ticks = ", ".join(
         f"{name} {statistics.median(gaps):.1f} s (max {max(gaps):.1f})"
-        for name, gaps in _tick_gaps(work).items()
+        for name, gaps in _tick_gaps(work, up).items()
         if gaps
     )
     print(
