@@ -7,11 +7,14 @@ export UV_COMPILE_BYTECODE := 1
 
 .PHONY: setup demo run test lint dev bench clean
 
-# Set-up builds the code once (the dbt manifest, Python's compiled bytecode) so that running
-# a deployment never writes into the checkout.
+# Set-up makes two environments, kzdw's (.venv) and dbt's (dbt_env/.venv: dbt-core, its
+# adapters, pyspark, run only as commands of their own), and builds the code once (the dbt
+# manifest, Python's compiled bytecode) so that running a deployment never writes into the
+# checkout.
 setup:
 	@command -v uv >/dev/null 2>&1 || test -x $(UV) || python3 -m pip install --user --quiet uv
 	$(UV) sync --frozen
+	$(UV) sync --frozen --project dbt_env
 	$(UV) run --frozen kzdw prepare
 	@$(UV) run --frozen python -m compileall -q kzdw orchestration sources expectations
 	@scripts/install-system-packages.sh

@@ -43,9 +43,24 @@ DBT_PROJECT_DIR = CODE_ROOT / "dbt_project"
 
 
 def installed_command(name: str) -> str:
-    """A command installed beside this interpreter (dbt, dg, the DuckDB CLI), so that kzdw
-    works without an activated environment; the bare name, found on PATH, otherwise."""
+    """A command installed beside this interpreter (dg, the DuckDB CLI), so that kzdw works
+    without an activated environment; the bare name, found on PATH, otherwise."""
     return shutil.which(name, path=str(Path(sys.executable).parent)) or name
+
+
+# dbt's own Python environment (dbt_env/pyproject.toml, made by `make setup`): dbt-core, its
+# adapters and pyspark, which kzdw runs as commands of their own and never imports.
+DBT_ENVIRONMENT = CODE_ROOT / "dbt_env" / ".venv"
+
+
+def dbt_command(name: str = "dbt") -> str:
+    """A command of dbt's environment: `dbt`, or `python` for a script that imports dbt or
+    pyspark. Where there is no dbt_env/.venv (dbt installed beside kzdw instead), the command
+    beside this interpreter."""
+    made = DBT_ENVIRONMENT / "bin" / name
+    if made.exists():
+        return str(made)
+    return sys.executable if name == "python" else installed_command(name)
 
 
 # The contract's defaults (contracts/SOURCES.md, contracts/KPIS.md).

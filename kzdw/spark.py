@@ -10,10 +10,12 @@ or for trying the production target before a cluster is there.
 
 from __future__ import annotations
 
+import functools
 import os
+import subprocess
 from pathlib import Path
 
-from kzdw.settings import Settings
+from kzdw.settings import Settings, dbt_command
 
 THRIFT_SERVER_CLASS = "org.apache.spark.sql.hive.thriftserver.HiveThriftServer2"
 # The JIT compiles only code three times as hot as by default, as in a local session
@@ -22,11 +24,29 @@ THRIFT_SERVER_CLASS = "org.apache.spark.sql.hive.thriftserver.HiveThriftServer2"
 SERVER_JAVA_OPTIONS = "-XX:CompileThresholdScaling=3"
 
 
-def spark_home() -> Path:
-    """The Spark that pyspark carries (its jars and bin/)."""
-    import pyspark
+class SparkMissing(RuntimeError):
+    pass
 
-    return Path(pyspark.__file__).resolve().parent
+
+@functools.cache
+def spark_home() -> Path:
+    """The Spark that pyspark carries (its jars and bin/), in dbt's environment (dbt_env/)."""
+    found = subprocess.run(
+        [
+            dbt_command("python"),
+            "-c",
+            "import os, pyspark; print(os.path.dirname(pyspark.__file__))",
+        ],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    if found.returncode != 0:
+        raise SparkMissing(
+            "pyspark is not installed in dbt's environment "
+            f"({dbt_command('python')}): run `make setup`.\n{found.stderr[-1000:]}"
+        )
+    return Path(found.stdout.strip()).resolve()
 
 
 def thrift_server_command(

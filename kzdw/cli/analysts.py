@@ -30,7 +30,7 @@ from kzdw.cli.common import (
     serving_or_refuse,
     writable_folder,
 )
-from kzdw.settings import DBT_PROJECT_DIR, Settings, installed_command
+from kzdw.settings import DBT_PROJECT_DIR, Settings, dbt_command, installed_command
 from kzdw.terminal import inert
 from sources.warehouse import open_when_free
 
@@ -151,7 +151,7 @@ def generate_docs(settings: Settings, target: Path) -> subprocess.CompletedProce
     """`dbt docs generate` from the serving copy, read only, into `target`."""
     target.mkdir(parents=True, exist_ok=True)
     cmd = [
-        installed_command("dbt"),
+        dbt_command("dbt"),
         "docs",
         "generate",
         "--project-dir",

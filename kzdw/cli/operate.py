@@ -404,12 +404,17 @@ def cmd_spark_server(args: argparse.Namespace, settings: Settings) -> int:
     """A Spark Thrift Server for this deployment, in the foreground (`kzdw.spark`): run it
     where it stays up (a terminal, a service), then set KZDW_ENGINE=spark and
     KZDW_SPARK_METHOD=thrift (with KZDW_SPARK_PORT if not 10000) for kzdw."""
-    from kzdw.spark import thrift_server_command, thrift_server_env
+    from kzdw.spark import SparkMissing, thrift_server_command, thrift_server_env
 
     port = args.port or settings.spark_port
     free_port(port).close()
     settings.spark_dir.mkdir(parents=True, exist_ok=True)
-    cmd = thrift_server_command(settings, port, extra=[part for pair in args.conf for part in pair])
+    try:
+        cmd = thrift_server_command(
+            settings, port, extra=[part for pair in args.conf for part in pair]
+        )
+    except SparkMissing as exc:
+        raise Refused(str(exc)) from None
     say(
         f"Spark Thrift Server on 127.0.0.1:{port} (metastore and tables in "
         f"{settings.spark_dir}); point kzdw at it with KZDW_ENGINE=spark "

@@ -11,29 +11,31 @@ from __future__ import annotations
 
 import contextlib
 import fcntl
+import json
 import os
 import shutil
 import subprocess
-import sys
 import tempfile
 import threading
 import uuid
 from collections.abc import Iterator
 from functools import cached_property
-from importlib import metadata
 from pathlib import Path
 
 from dagster_dbt import DbtCliResource, DbtProject
 from packaging import version
 
-from kzdw.settings import DBT_PROJECT_DIR, Settings, installed_command
+from kzdw.settings import DBT_PROJECT_DIR, Settings, dbt_command
+from orchestration.lib import prepared_parse
 from orchestration.lib.prepared_parse import prepare_environment
 
 dbt_project = DbtProject(project_dir=DBT_PROJECT_DIR, profiles_dir=DBT_PROJECT_DIR)
 MANIFEST = dbt_project.manifest_path
 PARTIAL_PARSE = "partial_parse.msgpack"
 
-DBT_EXECUTABLE = installed_command("dbt")
+# dbt and its Python, from dbt's own environment (dbt_env/): this process never imports dbt.
+DBT_EXECUTABLE = dbt_command("dbt")
+DBT_PYTHON = dbt_command("python")
 
 
 class ManifestMissing(RuntimeError):
@@ -95,12 +97,13 @@ def prepare_manifest() -> subprocess.CompletedProcess[str]:
 
 class KzdwDbtCliResource(DbtCliResource):
     """dagster-dbt's resource, told the dbt version instead of asking `dbt --version` (a
-    separate Python start, ≈4 s) before every invocation: the executable is the dbt-core
-    installed beside this interpreter. It opens no dbt adapter of its own (see below)."""
+    separate Python start, ≈4 s) before every invocation: the version of the dbt that made the
+    prepared manifest, the executable's. It opens no dbt adapter of its own (see below)."""
 
     @cached_property
     def _cli_version(self) -> version.Version:
-        return version.parse(metadata.version("dbt-core"))
+        with manifest_path().open("rb") as manifest:
+            return version.parse(json.load(manifest)["metadata"]["dbt_version"])
 
     def _initialize_dbt_core_adapter(self, args):
         # dagster-dbt opens a dbt adapter in this process (1-3 s of imports and profile loading)
@@ -223,9 +226,9 @@ def adopt_prepared_parse(settings: Settings, folder: Path) -> bool:
     parsed node reads tells their connections apart (`prepared_parse`): ≈3 s of CPU instead
     of a whole parse's ≈10. False, with nothing written, when it cannot be."""
     result = subprocess.run(
-        [sys.executable, "-m", "orchestration.lib.prepared_parse"]
-        + [str(saved_parse(settings, DUCKDB_OUTPUT))],
-        cwd=DBT_PROJECT_DIR.parent,
+        # -P: the script's folder is not put on the path, where `dbt.py` would stand for dbt.
+        [DBT_PYTHON, "-P", prepared_parse.__file__, str(saved_parse(settings, DUCKDB_OUTPUT))],
+        cwd=DBT_PROJECT_DIR,
         env=_dbt_environment(settings, folder),
         capture_output=True,
         check=False,

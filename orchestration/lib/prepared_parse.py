@@ -9,9 +9,10 @@ the deployment's connection differs from the one `kzdw prepare` parsed with only
 prepared parse is the deployment's, given the deployment's hash; dbt then re-parses only what
 else changed (files whose environment variables differ), as it does from any saved parse.
 
-Run as `python -m orchestration.lib.prepared_parse <saved parse>` in the environment of the
-deployment's dbt commands (`dbt.run_dbt`), for the DuckDB output. Exit status 0 when the saved
-parse was written; otherwise nothing is written and the caller runs `dbt parse`:
+Run as `python -P prepared_parse.py <saved parse>` by dbt's Python (`kzdw.settings.dbt_command`),
+in the environment of the deployment's dbt commands (`dbt.run_dbt`, whose DBT_PROJECT_DIR names
+the project), for the DuckDB output: it imports dbt, and nothing of kzdw. Exit status 0 when
+the saved parse was written; otherwise nothing is written and the caller runs `dbt parse`:
 3 the prepared parse is missing or was not made as `kzdw prepare` makes it, 4 the deployment's
 connection differs in what the parse reads."""
 
@@ -25,9 +26,11 @@ from argparse import Namespace
 from collections.abc import Mapping
 from pathlib import Path
 
-from kzdw.settings import DBT_PROJECT_DIR
 
-PREPARED = DBT_PROJECT_DIR / "target" / "partial_parse.msgpack"
+def _project_dir() -> Path:
+    return Path(os.environ["DBT_PROJECT_DIR"])
+
+
 # Connection settings that no parsed node reads (the database, the file's name, is compared).
 NOT_PARSED = {"path", "config_options"}
 
@@ -43,7 +46,7 @@ def _connection(environ: Mapping[str, str]) -> dict:
     from dbt_common.context import set_invocation_context
 
     set_invocation_context(dict(environ))
-    profile = load_profile(str(DBT_PROJECT_DIR), {}, None, None, None)
+    profile = load_profile(str(_project_dir()), {}, None, None, None)
     return dict(profile.credentials.connection_info())
 
 
@@ -58,13 +61,15 @@ def adopt(saved: Path, environ: Mapping[str, str]) -> int:
     from dbt.flags import set_from_args
     from dbt.parser.manifest import extended_mashumaro_encoder, extended_mashumuro_decoder
 
-    if not PREPARED.exists():
+    # The parse `kzdw prepare` made with the code (dbt.prepare_manifest).
+    prepared_parse = _project_dir() / "target" / "partial_parse.msgpack"
+    if not prepared_parse.exists():
         return 3
-    set_from_args(Namespace(profiles_dir=str(DBT_PROJECT_DIR)), None)
+    set_from_args(Namespace(profiles_dir=str(_project_dir())), None)
     # Read whole, not while `kzdw prepare` writes it (dbt.prepare_manifest holds the lock).
-    with (PREPARED.parent / ".parse.lock").open() as lock:
+    with (prepared_parse.parent / ".parse.lock").open() as lock:
         fcntl.flock(lock, fcntl.LOCK_SH)
-        manifest = extended_mashumuro_decoder(PREPARED.read_bytes())
+        manifest = extended_mashumuro_decoder(prepared_parse.read_bytes())
     prepared = _connection(prepare_environment(environ))
     stored = manifest.get("state_check", {}).get("profile_hash", {})
     if stored.get("checksum") != _profile_hash(prepared):

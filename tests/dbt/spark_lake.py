@@ -15,15 +15,15 @@ import json
 import os
 import shutil
 import subprocess
-import sys
 from pathlib import Path
 
 import duckdb
 
+from kzdw.settings import dbt_command
 from sources.contracts import SOURCES
 
 DBT_DIR = Path(__file__).resolve().parents[2] / "dbt_project"
-DBT = Path(sys.executable).with_name("dbt")
+DBT = dbt_command("dbt")
 SPARK_SCHEMA = "kzdw"
 
 # Columns that record a build, not the data: they differ between any two builds.
@@ -129,7 +129,9 @@ class DbtHost:
         self.log = spark_dir / "dbt_host.log"
         with self.log.open("wb") as log:
             self._process = subprocess.Popen(
-                [sys.executable, "-m", "tests.dbt.dbt_host"],
+                # dbt's Python (dbt_env/), which imports dbt and pyspark; the script imports
+                # nothing else of this checkout.
+                [dbt_command("python"), "-P", str(Path(__file__).with_name("dbt_host.py"))],
                 cwd=DBT_DIR.parent,
                 stdin=subprocess.PIPE,
                 stdout=subprocess.PIPE,

@@ -7,7 +7,7 @@ import subprocess
 
 import pytest
 
-from kzdw.settings import DBT_PROJECT_DIR, Settings, SettingsError, installed_command
+from kzdw.settings import DBT_PROJECT_DIR, Settings, SettingsError, dbt_command
 from orchestration.lib.warehouse import WarehouseResource
 
 
@@ -113,7 +113,7 @@ def test_dbt_connects_with_the_same_duckdb_settings(tmp_path):
     )
     proc = subprocess.run(
         [
-            installed_command("dbt"),
+            dbt_command("dbt"),
             "show",
             "--inline",
             query,
@@ -168,7 +168,7 @@ def test_a_build_that_spills_goes_on_with_the_next_models(tmp_path):
     settings = _settings(tmp_path, KZDW_DUCKDB_MEMORY_LIMIT="100MiB", KZDW_DUCKDB_THREADS="1")
     proc = subprocess.run(
         [
-            installed_command("dbt"),
+            dbt_command("dbt"),
             "run",
             "--project-dir",
             str(project),

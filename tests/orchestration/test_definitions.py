@@ -6,6 +6,7 @@ import sys
 from pathlib import Path
 
 import dagster as dg
+import duckdb
 import pytest
 
 
@@ -177,3 +178,39 @@ def test_each_domain_holds_its_objects_in_fixed_file_names():
         "reports",
         "warehouse",
     }
+
+
+def test_a_runs_process_imports_neither_dbt_nor_spark():
+    """dbt runs from its own environment (dbt_env/), as separate commands: a run's process,
+    which loads the code location and checks the manifest as `kzdw run` does, imports no dbt
+    and no pyspark (dagster-dbt then uses its own stand-ins for dbt's types), and the dbt it
+    starts is the one of dbt's environment, with the same DuckDB as this environment's, since
+    both write the one warehouse file."""
+    probe = (
+        "import sys\n"
+        "import orchestration.definitions\n"
+        "from kzdw.cli.operate import ensure_manifest\n"
+        "from dagster_dbt.compat import DBT_PYTHON_VERSION\n"
+        "ensure_manifest()\n"
+        "imported = {name.split('.')[0] for name, m in sys.modules.items() if m is not None}\n"
+        "print(DBT_PYTHON_VERSION, sorted(imported & {'dbt', 'dbt_common', 'pyspark'}))\n"
+    )
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("KZDW_", "DBT_"))}
+    proc = subprocess.run(
+        [sys.executable, "-c", probe], env=env, capture_output=True, text=True, check=False
+    )
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout.split() == ["None", "[]"]
+
+    from kzdw.settings import DBT_ENVIRONMENT
+    from orchestration.lib.dbt import DBT_EXECUTABLE, DBT_PYTHON
+
+    assert Path(DBT_EXECUTABLE) == DBT_ENVIRONMENT / "bin" / "dbt"
+    theirs = subprocess.run(
+        [DBT_PYTHON, "-c", "import duckdb, dbt.version; print(duckdb.__version__)"],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert theirs.returncode == 0, theirs.stderr
+    assert theirs.stdout.strip() == duckdb.__version__
