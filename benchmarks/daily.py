@@ -2,7 +2,7 @@
 built, under the Dagster daemon, until the serving copy shows them.
 
     .venv/bin/python benchmarks/demo.py --scales 200 --work W --results W/scales.json --keep
-    .venv/bin/python benchmarks/daily.py --deployment W/run-200-1 --repeat 3
+    .venv/bin/python benchmarks/daily.py --deployment W/run-200-duckdb-1 --repeat 3
 
 The deployment is a folder as `benchmarks/demo.py --keep` leaves it (landing/, warehouse.duckdb,
 serving/, dagster_home/). Each repeat is the next day after the newest update in the warehouse,
