@@ -17,6 +17,9 @@ setup:
 	$(UV) sync --frozen --project dbt_env
 	$(UV) run --frozen kzdw prepare
 	@$(UV) run --frozen python -m compileall -q kzdw orchestration sources expectations
+	@# dbt imports `daff` from its environment's bin/ (the folder of the script that starts dbt
+	@# comes first on its path): compiled now rather than written there by the first build.
+	@dbt_env/.venv/bin/python -m compileall -q dbt_env/.venv/bin
 	@scripts/install-system-packages.sh
 
 demo: setup
