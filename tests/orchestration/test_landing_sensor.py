@@ -206,7 +206,7 @@ def test_a_file_still_growing_during_the_second_look_waits_for_a_later_tick(defs
     ("sensor_name", "daemon"),
     [("landing_sensor", "sensor"), ("kzdw_automation_sensor", "asset_daemon")],
 )
-def test_each_of_the_daemons_loops_ticks_the_sensor(defs, sensor_name, daemon):
+def test_every_loop_of_the_daemon_ticks_the_sensor(defs, sensor_name, daemon):
     """The daemon's loop comes round every few seconds and ticks a sensor whose minimum interval
     has passed since its previous tick began, by Dagster's own rule (`is_under_min_interval`).
     That tick began a moment after its own loop did: the next loop must still tick it, or a
