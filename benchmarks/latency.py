@@ -39,7 +39,6 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from benchmarks.ingest import make_csv  # noqa: E402
-from orchestration.lib.automation import DAEMON_LOOP_SECONDS  # noqa: E402
 
 AS_OF = "2023-06-30"
 JUNE = "select value from marts.kpi_values where kpi_code = 'cases_submitted' and period_type = 'month' and period_start = date '2023-06-01'"  # noqa: E501
@@ -223,7 +222,7 @@ def main() -> None:
                 flush=True,
             )
             print("\n".join(_phases(work, dropped)), flush=True)
-            time.sleep(DAEMON_LOOP_SECONDS * 2)  # let the daemon settle
+            time.sleep(10)  # let the daemon settle: two of its loops
     ticks = ", ".join(
         f"{name} {statistics.median(gaps):.1f} s (max {max(gaps):.1f})"
         for name, gaps in _tick_gaps(work, up).items()
