@@ -58,6 +58,11 @@ run_queue:
   # Look at the queue every second, not every five: a run requested by a sensor or by
   # automation starts up to four seconds sooner.
   dequeue_interval_seconds: 1
+# Runs start forked from a process that has imported Dagster and Great Expectations once,
+# instead of importing them anew each (orchestration/lib/run_launcher.py).
+run_launcher:
+  module: orchestration.lib.run_launcher
+  class: PreloadedRunLauncher
 # Dagster's SQLite event log (the same files, in history/runs/), storing each event without
 # making a new database engine for it (orchestration/lib/event_log.py).
 event_log_storage:

@@ -1,0 +1,95 @@
+"""PreloadedRunLauncher on the instance `kzdw` configures: a run starts in a process forked
+from the server that preloaded the libraries (Great Expectations already imported, Polars
+not), runs to success, and a run terminated meanwhile ends canceled; a run of a code location
+on another Python goes to Dagster's own launcher."""
+
+import json
+import os
+import sys
+import time
+from pathlib import Path
+
+import dagster as dg
+import pytest
+from dagster._core.errors import DagsterInvariantViolationError
+
+from kzdw.cli.operate import ensure_dagster_home
+from orchestration.lib.run_launcher import WORKER_PID_TAG, PreloadedRunLauncher
+from tests.orchestration import launcher_jobs
+
+
+def _launch(
+    instance: dg.DagsterInstance, report: Path, wait: float = 0.0, python: str | None = None
+) -> dg.DagsterRun:
+    recon = dg.reconstructable(launcher_jobs.report_job)
+    origin = recon.get_python_origin()
+    if python is not None:
+        origin = origin._replace(
+            repository_origin=origin.repository_origin._replace(executable_path=python)
+        )
+    run = instance.create_run_for_job(
+        job_def=recon.get_definition(),
+        run_config={"ops": {"report_process": {"config": {"path": str(report), "wait": wait}}}},
+        job_code_origin=origin,
+    )
+    instance.launch_run(run.run_id, workspace=None)
+    return run
+
+
+def _until(predicate, seconds: float, what: str):
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        value = predicate()
+        if value:
+            return value
+        time.sleep(0.1)
+    raise AssertionError(f"not within {seconds} s: {what}")
+
+
+def _status(instance: dg.DagsterInstance, run_id: str) -> dg.DagsterRunStatus:
+    return instance.get_run_by_id(run_id).status
+
+
+@pytest.fixture
+def instance(tmp_path, monkeypatch):
+    home = tmp_path / "dagster_home"
+    ensure_dagster_home(home)
+    # The run's process imports the test's job module from the checkout, as a code location.
+    monkeypatch.chdir(Path(__file__).resolve().parents[2])
+    with dg.DagsterInstance.from_config(str(home)) as instance:
+        yield instance
+
+
+def test_a_run_starts_forked_with_the_libraries_loaded_and_a_terminated_run_ends_canceled(
+    instance, tmp_path
+):
+    assert isinstance(instance.run_launcher, PreloadedRunLauncher)
+    done = _launch(instance, tmp_path / "done.json")
+    finished = {dg.DagsterRunStatus.SUCCESS, dg.DagsterRunStatus.FAILURE}
+    _until(lambda: _status(instance, done.run_id) in finished, 120, "the first run ends")
+    assert _status(instance, done.run_id) == dg.DagsterRunStatus.SUCCESS
+    seen = json.loads((tmp_path / "done.json").read_text("utf-8"))
+    # Forked from the preloading server: not this process's child, GX and dagster-dbt there
+    # before the run imported anything of its own, Polars not (it is never preloaded).
+    assert seen["imported"] == ["dagster_dbt", "great_expectations"]
+    assert seen["ppid"] != os.getpid()
+    assert instance.get_run_by_id(done.run_id).tags[WORKER_PID_TAG] == str(seen["pid"])
+
+    waiting = _launch(instance, tmp_path / "waiting.json", wait=120)
+    _until(lambda: (tmp_path / "waiting.json").exists(), 60, "the second run's op starts")
+    assert instance.run_launcher.terminate(waiting.run_id)
+    _until(
+        lambda: _status(instance, waiting.run_id) == dg.DagsterRunStatus.CANCELED,
+        30,
+        "the terminated run ends canceled",
+    )
+    # Its process is gone: terminating again does nothing.
+    assert not instance.run_launcher.terminate(waiting.run_id)
+
+
+def test_a_run_on_another_python_goes_to_dagsters_launcher(instance, tmp_path):
+    assert str(tmp_path / "another" / "python") != sys.executable
+    # Dagster's launcher starts runs on the code location's server, which needs a workspace.
+    with pytest.raises(DagsterInvariantViolationError, match="requires a workspace"):
+        _launch(instance, tmp_path / "elsewhere.json", python=str(tmp_path / "another" / "python"))
+    assert not (tmp_path / "elsewhere.json").exists()
