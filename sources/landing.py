@@ -4,7 +4,9 @@ Only regular files directly in `<landing>/<source>/` are candidates. Symbolic li
 followed or opened, and named pipes, sockets, devices and folders are skipped, each with a
 line saying so; a file is opened without following links and checked to be the same regular
 file that was listed, so nothing can be swapped in between. A file is taken only once it has
-settled: nobody has written to it for SETTLE_SECONDS. File names may hold any bytes: what is
+settled: nobody has written to it for SETTLE_SECONDS, or it was moved in whole (its last
+change was a rename or a setting of its times, after its last write). File names may hold any
+bytes: what is
 stored and shown is `display_name`, with control characters and undecodable bytes escaped.
 """
 
@@ -57,6 +59,9 @@ class LandingFile:
     mtime_ns: int
     device: int
     inode: int
+    # The inode's last change (st_ctime_ns): a write, or a change of name or attributes. Not
+    # part of the file's identity.
+    ctime_ns: int = field(default=0, compare=False)
 
     @property
     def name(self) -> str:
@@ -75,6 +80,19 @@ class LandingFile:
         return self.size, self.mtime_ns
 
     @property
+    def moved_in_whole(self) -> bool:
+        """True when the file's last change came after its last write and was not one: it was
+        renamed or moved into the folder (a `.part` renamed, a file moved from elsewhere on
+        the disk, `mv` from another disk, which sets the times last) or had its times set
+        (`cp -p`, `rsync`). Every write moves the change time (ctime) and the modification
+        time together, so a file still being written in place is not taken for one. The
+        kernel stamps both from a clock that moves in ticks of a few milliseconds: a rename in
+        the same tick as the last write leaves the times equal, and the file then settles as
+        any other. A writer that renames a file mid-write and then writes on defeats this; such
+        a writer keeps a `.part` name until the end."""
+        return self.ctime_ns > self.mtime_ns
+
+    @property
     def key(self) -> str:
         """The name's exact bytes, as hex: a file's identity in run configuration and cursors,
         whatever the name holds."""
@@ -85,7 +103,14 @@ class LandingFile:
         info = os.lstat(path)
         if not stat.S_ISREG(info.st_mode):
             raise FileChanged(f"{display_name(str(path))} is not a regular file")
-        return cls(Path(path), info.st_size, info.st_mtime_ns, info.st_dev, info.st_ino)
+        return cls(
+            Path(path),
+            info.st_size,
+            info.st_mtime_ns,
+            info.st_dev,
+            info.st_ino,
+            info.st_ctime_ns,
+        )
 
 
 @dataclass(frozen=True)
@@ -147,7 +172,12 @@ def scan(landing_dir: Path, source: Source) -> Scan:
         if stat.S_ISREG(info.st_mode):
             result.files.append(
                 LandingFile(
-                    Path(entry.path), info.st_size, info.st_mtime_ns, info.st_dev, info.st_ino
+                    Path(entry.path),
+                    info.st_size,
+                    info.st_mtime_ns,
+                    info.st_dev,
+                    info.st_ino,
+                    info.st_ctime_ns,
                 )
             )
         elif stat.S_ISLNK(info.st_mode):
@@ -178,12 +208,13 @@ def settled(
     sleep: Callable[[float], None] = time.sleep,
 ) -> tuple[list[LandingFile], list[LandingFile]]:
     """(settled, still being written): a file is settled when nothing has written to it for
-    SETTLE_SECONDS. With `wait`, a younger file is looked at again once it would be old
+    SETTLE_SECONDS, or when it was moved in whole (`LandingFile.moved_in_whole`). With
+    `wait`, a younger file is looked at again once it would be old
     enough, and taken when it has not changed meanwhile (the landing sensor's rule: same size
     and time on two looks SETTLE_SECONDS apart)."""
     files = list(files)
     now = clock()
-    young = [f for f in files if now - f.mtime_ns < SETTLE_SECONDS * 10**9]
+    young = [f for f in files if now - f.mtime_ns < SETTLE_SECONDS * 10**9 and not f.moved_in_whole]
     if young and wait:
         newest = max(f.mtime_ns for f in young)
         sleep(max(0.0, (newest + SETTLE_SECONDS * 10**9 - now) / 1e9))

@@ -4,9 +4,10 @@ loads them.
 A file still being written is not picked up half-way: a file is ready when nothing has
 written to it for SETTLE_SECONDS, that is when its size and modification time are the same on
 two looks in a row, or, on the look that first sees it, when it was last modified at least
-SETTLE_SECONDS before (a file that was complete before it was moved in is taken at once). A
-tick that sees a file too young looks again once the file could have settled (at most
-SETTLE_SECONDS later), so a new file is taken on the tick that first sees it.
+SETTLE_SECONDS before or was moved in whole (renamed in after its last write:
+`LandingFile.moved_in_whole`); either way a file that was complete before it was moved in is
+taken at once. A tick that sees a file too young looks again once the file could have settled
+(at most SETTLE_SECONDS later), so a new file is taken on the tick that first sees it.
 Names ending in .part, .tmp or .crdownload are never read, so a writer that may pause for
 longer mid-file writes under such a name and renames. The cursor holds, source by source, what
 the last tick saw and which versions of which files runs were requested for, each file by its
@@ -26,7 +27,7 @@ build that no file started.
 import hashlib
 import json
 import time
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 
 import dagster as dg
 
@@ -49,11 +50,14 @@ def carried(*sources: Source) -> dg.AssetSelection:
 
 
 def ready_files(
-    state: dict | None, now: dict[str, list[int]], clock_ns: int | None = None
+    state: dict | None,
+    now: dict[str, list[int]],
+    clock_ns: int | None = None,
+    whole: Collection[str] = (),
 ) -> tuple[list[str], dict]:
     """(files to load now, new state) of one folder from its state after the previous tick and
-    the folder as it is now ({file name: [size, mtime_ns]}), at `clock_ns` (time.time_ns()
-    when not given)."""
+    the folder as it is now ({file name: [size, mtime_ns]}, the names in `whole` moved in
+    whole), at `clock_ns` (time.time_ns() when not given)."""
     state = state or {}
     seen, sent = state.get("seen", {}), state.get("sent", {})
     settled_before = (time.time_ns() if clock_ns is None else clock_ns) - SETTLE_SECONDS * 10**9
@@ -61,7 +65,7 @@ def ready_files(
         n
         for n, sig in now.items()
         if sent.get(n) != sig
-        and (seen.get(n) == sig or (n not in seen and sig[1] <= settled_before))
+        and (seen.get(n) == sig or (n not in seen and (sig[1] <= settled_before or n in whole)))
     )
     # Forget files that left the folder (loaded and archived), remember what was requested.
     sent = {n: sig for n, sig in sent.items() if n in now} | {n: now[n] for n in ready}
@@ -86,11 +90,15 @@ class _Folder:
     def __init__(self, landing_dir: str, source: Source, state: dict | None) -> None:
         self.landing_dir, self.source = landing_dir, source
         self.files, self.now = self._look()
-        self.ready, self.state = ready_files(state, self.now)
+        self.ready, self.state = ready_files(state, self.now, whole=self._whole(self.files))
 
     def _look(self) -> tuple[dict, dict[str, list[int]]]:
         by_key = {f.key: f for f in scan(self.landing_dir, self.source).files}
         return by_key, {key: [f.size, f.mtime_ns] for key, f in by_key.items()}
+
+    @staticmethod
+    def _whole(files: dict) -> set[str]:
+        return {key for key, f in files.items() if f.moved_in_whole}
 
     def wait(self) -> float:
         return _settling_wait(self.state, self.ready, self.now)
@@ -100,7 +108,7 @@ class _Folder:
         the first look are taken as they were then (a file replaced since is a new version,
         for a later tick)."""
         files, now = self._look()
-        more, self.state = ready_files(self.state, now)
+        more, self.state = ready_files(self.state, now, whole=self._whole(files))
         first = {key: self.files[key] for key in self.ready}
         self.ready = sorted(set(self.ready) | set(more))
         self.files = files | first
@@ -114,7 +122,8 @@ def build_landing_sensor(sources: Sequence[Source]) -> dg.SensorDefinition:
         name=SENSOR_NAME,
         description=f"Watches the landing folders ({folders}) and requests a load of each "
         f"source whose files there have stopped changing (same size and time on two looks up "
-        f"to {SETTLE_SECONDS} s apart, or untouched for {SETTLE_SECONDS} s when first seen). "
+        f"to {SETTLE_SECONDS} s apart; when first seen, untouched for {SETTLE_SECONDS} s or "
+        "renamed in after the last write). "
         "Files of several sources ready on the same tick go in one run. The run builds what "
         "depends on them up to the serving copy (models, KPIs, checks, the copy); the report "
         "follows the new copy through declarative automation (kzdw_automation_sensor).",

@@ -78,6 +78,36 @@ def test_a_file_untouched_for_the_settle_time_is_ready_when_first_seen():
     assert tick(115, c=(8, 50), d=(7, 98)) == ["c.csv"]
 
 
+def test_a_file_renamed_in_after_its_last_write_is_ready_when_first_seen():
+    # e.csv and f.csv were both written 1 s before the tick; e.csv was then renamed in.
+    now = {"e.csv": [7, 99 * 10**9], "f.csv": [7, 99 * 10**9]}
+    ready, state = ready_files(None, now, clock_ns=100 * 10**9, whole={"e.csv"})
+    assert ready == ["e.csv"]
+    # f.csv, written in place, is taken on the second look.
+    assert ready_files(state, now, clock_ns=105 * 10**9, whole={"e.csv"})[0] == ["f.csv"]
+    # A file already seen is not taken for having been renamed since: it waits for a look
+    # that finds it unchanged, like any other.
+    ready, state = ready_files(None, {"g.csv": [1, 99 * 10**9]}, clock_ns=100 * 10**9)
+    grown = {"g.csv": [2, 104 * 10**9]}
+    assert ready_files(state, grown, clock_ns=105 * 10**9, whole={"g.csv"})[0] == []
+
+
+def test_a_part_file_renamed_in_is_taken_on_the_tick_without_waiting(defs, tmp_path):
+    folder = tmp_path / "landing" / "service_items"
+    folder.mkdir(parents=True)
+    part = folder / "items.csv.part"
+    part.write_text("written under a .part name", encoding="utf-8")
+    time.sleep(0.05)  # the rename's time is later than the last write's, on any clock tick
+    part.rename(folder / "items.csv")
+    sensor = build_landing_sensor(list(SOURCES.values()))
+    started = time.monotonic()
+    request = sensor(_context(defs, tmp_path))
+    assert time.monotonic() - started < SETTLE_SECONDS - 1  # no second look
+    assert isinstance(request, dg.RunRequest)
+    [version] = request.run_config["ops"]["raw__service_items"]["config"]["files"]
+    assert version["name"] == "items.csv"
+
+
 def test_sensor_evaluates_against_the_landing_folder(defs, graph, tmp_path):
     folder = tmp_path / "landing" / "service_items"
     _moved_in(folder, "items.csv")

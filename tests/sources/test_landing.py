@@ -3,8 +3,10 @@ read; links, pipes, sockets, devices and folders are skipped with a reason; name
 bytes; a file still being written is never loaded half."""
 
 import os
+import shutil
 import socket
 import stat
+import time
 
 import duckdb
 import pytest
@@ -143,6 +145,36 @@ def test_a_file_is_settled_only_after_the_settle_time(folder):
 
     ready, young = settled([f], clock=lambda: written, sleep=sleep_and_write)
     assert (ready, young) == ([], [f])
+
+
+def test_a_file_renamed_or_moved_in_after_its_last_write_is_settled_at_once(folder, tmp_path):
+    part = folder / "renamed.csv.part"
+    part.write_text(_csv("I1"), encoding="utf-8")
+    elsewhere = tmp_path / "elsewhere.csv"
+    elsewhere.write_text(_csv("I2"), encoding="utf-8")
+    in_place = folder / "in_place.csv"
+    in_place.write_text(_csv("I3"), encoding="utf-8")
+    time.sleep(0.05)  # later than the writes on any clock tick
+    part.rename(folder / "renamed.csv")
+    shutil.move(elsewhere, folder / "moved.csv")
+    copied = folder / "copied.csv"
+    shutil.copy2(in_place, copied)  # `cp -p`: written now, its times set to the source's after
+    files = {name: LandingFile.at(folder / name) for name in ("renamed.csv", "moved.csv")}
+    files |= {"in_place.csv": LandingFile.at(in_place), "copied.csv": LandingFile.at(copied)}
+    assert {n for n, f in files.items() if f.moved_in_whole} == {
+        "renamed.csv",
+        "moved.csv",
+        "copied.csv",
+    }
+    # Looked at at once (0.1 s after the last write): the three are taken, in_place.csv waits.
+    last_write = max(f.mtime_ns for f in files.values())
+    ready, young = settled(files.values(), wait=False, clock=lambda: last_write + 10**8)
+    assert sorted(f.name for f in ready) == ["copied.csv", "moved.csv", "renamed.csv"]
+    assert [f.name for f in young] == ["in_place.csv"]
+    # Written to after the rename: a write again, no longer taken at once.
+    with (folder / "renamed.csv").open("a", encoding="utf-8") as out:
+        out.write(_csv("I4").splitlines()[1] + "\n")
+    assert not LandingFile.at(folder / "renamed.csv").moved_in_whole
 
 
 def test_a_file_replaced_after_listing_or_written_while_read_is_not_read(folder, tmp_path):
