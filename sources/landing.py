@@ -6,8 +6,8 @@ line saying so; a file is opened without following links and checked to be the s
 file that was listed, so nothing can be swapped in between. A file is taken only once it has
 settled: nobody has written to it for SETTLE_SECONDS, or it was moved in whole (its last
 change was a rename or a setting of its times, after its last write). File names may hold any
-bytes: what is
-stored and shown is `display_name`, with control characters and undecodable bytes escaped.
+bytes: what is stored and shown is `display_name`, with control characters and undecodable
+bytes escaped.
 """
 
 from __future__ import annotations

@@ -5,6 +5,7 @@ on another Python goes to Dagster's own launcher."""
 
 import json
 import os
+import signal
 import sys
 import time
 from pathlib import Path
@@ -85,6 +86,25 @@ def test_a_run_starts_forked_with_the_libraries_loaded_and_a_terminated_run_ends
     )
     # Its process is gone: terminating again does nothing.
     assert not instance.run_launcher.terminate(waiting.run_id)
+
+
+def test_terminating_a_run_whose_process_died_marks_it_canceled(instance, tmp_path):
+    run = _launch(instance, tmp_path / "killed.json", wait=120)
+    _until(lambda: (tmp_path / "killed.json").exists(), 60, "the run's op starts")
+    pid = json.loads((tmp_path / "killed.json").read_text("utf-8"))["pid"]
+    os.kill(pid, signal.SIGKILL)  # the run's process dies without a word to the instance
+    _until(lambda: not _alive(pid), 30, "the run's process is gone")
+    assert _status(instance, run.run_id) == dg.DagsterRunStatus.STARTED
+    assert not instance.run_launcher.terminate(run.run_id)  # nothing left to interrupt
+    assert _status(instance, run.run_id) == dg.DagsterRunStatus.CANCELED
+
+
+def _alive(pid: int) -> bool:
+    try:
+        with open(f"/proc/{pid}/stat", encoding="utf-8") as stat:
+            return stat.read().split(")")[-1].split()[0] != "Z"  # a zombie has ended
+    except OSError:
+        return False
 
 
 def test_a_run_on_another_python_goes_to_dagsters_launcher(instance, tmp_path):
