@@ -14,7 +14,8 @@ warehouse that already holds millions of cases, until the serving copy's KPI tab
    file's valid rows.
 
 Prints each drop's latency with where the time went (from the Dagster instance's run
-records: landing sensor → load run → automation run → serving copy), then the median.
+records: the landing sensor's run, created, started and ended, and each of its steps, up to
+the serving copy), then the median.
 """
 
 from __future__ import annotations
