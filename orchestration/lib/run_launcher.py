@@ -15,8 +15,9 @@ imported by each run, not preloaded: Polars warns that a process forked after it
 threads may deadlock.
 
 A run whose code location runs under another Python than this process's goes to Dagster's
-launcher unchanged. Terminating a run sends its process SIGINT, as Dagster's code server does
-to the runs it started; the process's id is in the run's tag `kzdw/run_worker_pid`.
+launcher unchanged, as does every run where multiprocessing has no forkserver (Windows).
+Terminating a run sends its process SIGINT, as Dagster's code server does to the runs it
+started; the process's id is in the run's tag `kzdw/run_worker_pid`.
 """
 
 from __future__ import annotations
@@ -60,12 +61,19 @@ def _execute_run(serialized_args: str) -> None:
 
 def _is_run_worker(pid: int) -> bool:
     """True when `pid` is a process forked by a multiprocessing forkserver (a run this
-    launcher started, not a process that has since taken its id)."""
+    launcher started, not a process that has since taken its id); without /proc, when a
+    process `pid` exists."""
+    if os.path.isdir("/proc/self"):
+        try:
+            with open(f"/proc/{pid}/cmdline", "rb") as cmdline:
+                return b"multiprocessing.forkserver" in cmdline.read()
+        except OSError:
+            return False
     try:
-        with open(f"/proc/{pid}/cmdline", "rb") as cmdline:
-            return b"multiprocessing.forkserver" in cmdline.read()
+        os.kill(pid, 0)
     except OSError:
         return False
+    return True
 
 
 class PreloadedRunLauncher(DefaultRunLauncher):
@@ -88,8 +96,10 @@ class PreloadedRunLauncher(DefaultRunLauncher):
 
         run = context.dagster_run
         origin = run.job_code_origin
-        if origin is None or os.path.abspath(origin.executable_path) != os.path.abspath(
-            sys.executable
+        if (
+            origin is None
+            or os.path.abspath(origin.executable_path) != os.path.abspath(sys.executable)
+            or "forkserver" not in multiprocessing.get_all_start_methods()
         ):
             super().launch_run(context)
             return
