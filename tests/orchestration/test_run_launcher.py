@@ -1,7 +1,8 @@
 """PreloadedRunLauncher on the instance `kzdw` configures: a run starts in a process forked
 from the server that preloaded the libraries (Great Expectations already imported, Polars
-not), runs to success, and a run terminated meanwhile ends canceled; a run of a code location
-on another Python goes to Dagster's own launcher."""
+not), runs to success, and a run terminated meanwhile ends canceled, as does a run whose
+process died before it was terminated; a run of a code location on another Python goes to
+Dagster's own launcher."""
 
 import json
 import os
