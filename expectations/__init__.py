@@ -1,5 +1,6 @@
 """Great Expectations suites, one per source and one for `marts.kpi_values`, and their runner."""
 
+import os
 import sys
 
 # Great Expectations probes Spark Connect (pyspark.sql.connect) when it is imported. The suites
@@ -8,3 +9,6 @@ import sys
 # `__main__` has no file, which it takes for its own doctests: pytest-xdist's workers are such
 # processes. GX takes the absent module for "not installed".
 sys.modules.setdefault("pyspark.sql.connect", None)
+# Read by Great Expectations when it is imported: no usage reports from a machine without
+# internet. Every module that imports GX is in this package, so this runs first.
+os.environ.setdefault("GX_ANALYTICS_ENABLED", "false")

@@ -8,7 +8,6 @@ the same object either way; only where GX reads the rows differs.
 from __future__ import annotations
 
 import logging
-import os
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -50,8 +49,6 @@ def _batch_definition():
 
 @lru_cache(maxsize=1)
 def _new_batch_definition():
-    # GX reads this when it is imported: no usage reports from a machine without internet.
-    os.environ.setdefault("GX_ANALYTICS_ENABLED", "false")
     import great_expectations as gx
     from great_expectations.data_context.types.base import ProgressBarsConfig
 

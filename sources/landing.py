@@ -61,7 +61,7 @@ class LandingFile:
     inode: int
     # The inode's last change (st_ctime_ns): a write, or a change of name or attributes. Not
     # part of the file's identity.
-    ctime_ns: int = field(default=0, compare=False)
+    ctime_ns: int = field(compare=False)
 
     @property
     def name(self) -> str:

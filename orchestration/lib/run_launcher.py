@@ -36,8 +36,8 @@ from dagster._serdes import ConfigurableClassData
 
 WORKER_PID_TAG = "kzdw/run_worker_pid"
 
-# Imported once by the server that forks the runs. `expectations` first: it keeps Great
-# Expectations from probing Spark Connect (see expectations/__init__.py).
+# Imported once by the server that forks the runs. `expectations` first: it sets what Great
+# Expectations reads when it is imported (no usage reports, no Spark Connect probe).
 PRELOAD = ["dagster", "dagster_dbt", "expectations", "great_expectations"]
 
 _forkserver_lock = threading.Lock()
@@ -46,8 +46,6 @@ _forkserver_lock = threading.Lock()
 def _forkserver() -> multiprocessing.context.BaseContext:
     context = multiprocessing.get_context("forkserver")
     with _forkserver_lock:
-        # Read by Great Expectations when it is imported: no usage reports from the server.
-        os.environ.setdefault("GX_ANALYTICS_ENABLED", "false")
         context.set_forkserver_preload(PRELOAD)
     return context
 
