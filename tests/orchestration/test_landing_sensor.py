@@ -8,10 +8,15 @@ import time
 import dagster as dg
 import pytest
 
-from orchestration.lib.landing_sensor import build_landing_sensor, carried, ready_files
+from orchestration.lib.landing_sensor import (
+    WATCH_SECONDS,
+    build_landing_sensor,
+    carried,
+    ready_files,
+)
 from orchestration.lib.warehouse import WarehouseResource
 from sources.contracts import MARKET_ENTITIES, PERMIT_CASES, SERVICE_ITEMS, SOURCES
-from sources.landing import SETTLE_SECONDS
+from sources.landing import SETTLE_SECONDS, LandingFile
 
 
 @pytest.fixture(scope="module")
@@ -144,10 +149,11 @@ def test_sensor_evaluates_against_the_landing_folder(defs, graph, tmp_path):
             }
         )
     assert versions == expected
+    # Requested once: the next tick watches for a file to arrive, sees none, and skips.
     second = _context(defs, tmp_path, cursor=first.cursor)
     started = time.monotonic()
-    assert isinstance(sensor(second), dg.SkipReason)  # requested once, no waiting
-    assert time.monotonic() - started < 1
+    assert isinstance(sensor(second), dg.SkipReason)
+    assert WATCH_SECONDS - 0.5 < time.monotonic() - started < WATCH_SECONDS + 1
 
 
 def test_files_of_two_sources_ready_on_one_tick_are_one_run(defs, graph, tmp_path):
@@ -218,7 +224,8 @@ def test_a_file_still_growing_during_the_second_look_waits_for_a_later_tick(defs
 
     writer = threading.Thread(target=write)
     writer.start()
-    sensor = build_landing_sensor(list(SOURCES.values()))
+    # No watching for arrivals: the tick's one look more is what is tested.
+    sensor = build_landing_sensor(list(SOURCES.values()), watch_seconds=0)
     try:
         first = _context(defs, tmp_path)
         assert isinstance(sensor(first), dg.SkipReason)
@@ -230,6 +237,74 @@ def test_a_file_still_growing_during_the_second_look_waits_for_a_later_tick(defs
     assert isinstance(request, dg.RunRequest)
     [version] = request.run_config["ops"]["raw__service_items"]["config"]["files"]
     assert version["size"] == growing.stat().st_size
+
+
+def _dropped_later(seconds: float, drop) -> threading.Thread:
+    def later() -> None:
+        time.sleep(seconds)
+        drop()
+
+    thread = threading.Thread(target=later)
+    thread.start()
+    return thread
+
+
+def test_a_file_renamed_in_during_a_tick_is_taken_the_moment_it_lands(defs, tmp_path, monkeypatch):
+    """The tick watches the folders: a `.part` renamed in while it watches is requested at
+    once, even where the change time cannot tell a rename from the last write (the same clock
+    tick: here made so for every file)."""
+    monkeypatch.setattr(LandingFile, "moved_in_whole", property(lambda self: False))
+    folder = tmp_path / "landing" / "permit_cases"
+    folder.mkdir(parents=True)
+    renamed = {}
+
+    def drop() -> None:
+        (folder / "cases.csv.part").write_text("written under a .part name", encoding="utf-8")
+        (folder / "cases.csv.part").rename(folder / "cases.csv")
+        renamed["at"] = time.monotonic()
+
+    sensor = build_landing_sensor(list(SOURCES.values()))
+    started = time.monotonic()
+    dropper = _dropped_later(1.0, drop)
+    request = sensor(_context(defs, tmp_path))
+    returned = time.monotonic()
+    dropper.join()
+    assert isinstance(request, dg.RunRequest)
+    [version] = request.run_config["ops"]["raw__permit_cases"]["config"]["files"]
+    assert version["name"] == "cases.csv"
+    assert renamed["at"] - started > 0.9  # it arrived while the tick watched
+    assert returned - renamed["at"] < 1  # not SETTLE_SECONDS later
+
+
+def test_a_file_written_in_place_during_a_tick_is_taken_once_it_has_settled(defs, tmp_path):
+    folder = tmp_path / "landing" / "service_items"
+    folder.mkdir(parents=True)
+    written = {}
+
+    def drop() -> None:
+        (folder / "items.csv").write_text("written in place", encoding="utf-8")
+        written["at"] = time.monotonic()
+
+    sensor = build_landing_sensor(list(SOURCES.values()))
+    dropper = _dropped_later(0.5, drop)
+    request = sensor(_context(defs, tmp_path))
+    returned = time.monotonic()
+    dropper.join()
+    assert isinstance(request, dg.RunRequest)
+    assert request.tags["kzdw/files"] == "1"
+    # Taken SETTLE_SECONDS after its last write, in the tick that saw it arrive.
+    assert SETTLE_SECONDS - 0.1 < returned - written["at"] < SETTLE_SECONDS + 1
+
+
+def test_a_tick_that_sees_no_file_arrive_skips_after_watching(defs, tmp_path):
+    folder = tmp_path / "landing" / "permit_cases"
+    folder.mkdir(parents=True)
+    (folder / "cases.csv.part").write_text("still being written", encoding="utf-8")
+    sensor = build_landing_sensor(list(SOURCES.values()), watch_seconds=1)
+    started = time.monotonic()
+    skipped = sensor(_context(defs, tmp_path))
+    assert isinstance(skipped, dg.SkipReason)
+    assert 0.9 < time.monotonic() - started < 2
 
 
 @pytest.mark.parametrize(
