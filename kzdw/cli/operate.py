@@ -202,6 +202,7 @@ def _run(settings: Settings) -> int:
     from dagster import Failure
 
     from orchestration.lib.warehouse import ENGINE_TAG, WarehouseResource
+    from orchestration.lib.warm_dbt import warm_dbt
 
     handler = logging.StreamHandler(sys.__stdout__)
     handler.setFormatter(logging.Formatter("[%(asctime)s] %(message)s", "%H:%M:%S"))
@@ -229,6 +230,7 @@ def _run(settings: Settings) -> int:
         log_path.open("w", encoding="utf-8") as log_file,
         contextlib.redirect_stdout(log_file),
         dg.DagsterInstance.from_config(str(settings.dagster_home)) as instance,
+        warm_dbt(),
     ):
         for run_id in release_dead_cli_runs(instance):
             progress.info("run %s of a kzdw process that died: marked failed, slot freed", run_id)

@@ -26,7 +26,7 @@ from dagster_dbt import DbtCliResource, DbtProject
 from packaging import version
 
 from kzdw.settings import DBT_PROJECT_DIR, Settings, dbt_command
-from orchestration.lib import prepared_parse
+from orchestration.lib import prepared_parse, warm_dbt
 from orchestration.lib.prepared_parse import prepare_environment
 
 dbt_project = DbtProject(project_dir=DBT_PROJECT_DIR, profiles_dir=DBT_PROJECT_DIR)
@@ -111,7 +111,8 @@ class KzdwDbtCliResource(DbtCliResource):
         return None
 
 
-dbt_resource = KzdwDbtCliResource(project_dir=dbt_project, dbt_executable=DBT_EXECUTABLE)
+# Through the warm dbt server where the run has one (`warm_dbt`), else dbt itself.
+dbt_resource = KzdwDbtCliResource(project_dir=dbt_project, dbt_executable=warm_dbt.dbt_executable())
 
 
 @contextlib.contextmanager

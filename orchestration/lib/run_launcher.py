@@ -34,6 +34,8 @@ from dagster import DefaultRunLauncher
 from dagster._core.launcher.base import LaunchRunContext
 from dagster._serdes import ConfigurableClassData
 
+from orchestration.lib import warm_dbt
+
 WORKER_PID_TAG = "kzdw/run_worker_pid"
 
 # Imported once by the server that forks the runs. `expectations` first: it sets what Great
@@ -50,9 +52,13 @@ def _forkserver() -> multiprocessing.context.BaseContext:
     return context
 
 
-def _execute_run(serialized_args: str) -> None:
-    """The run's process: what `dagster api execute_run` does with its argument."""
+def _execute_run(serialized_args: str, dbt_socket: str | None) -> None:
+    """The run's process: what `dagster api execute_run` does with its argument, its dbt
+    commands started by the launcher's warm dbt server."""
     from dagster._cli.api import execute_run_command
+
+    if dbt_socket is not None:
+        os.environ[warm_dbt.SOCKET_VARIABLE] = dbt_socket
 
     execute_run_command.callback(input_json=serialized_args, compressed_input_json=None)
 
@@ -107,7 +113,7 @@ class PreloadedRunLauncher(DefaultRunLauncher):
         )
         worker = _forkserver().Process(
             target=_execute_run,
-            args=(serialize_value(args),),
+            args=(serialize_value(args), warm_dbt.shared_socket()),
             name=f"dagster-run-{run.run_id}",
         )
         worker.start()

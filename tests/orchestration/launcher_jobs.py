@@ -26,6 +26,7 @@ def report_process(config: Report) -> None:
                 "imported": sorted(
                     m for m in ("great_expectations", "dagster_dbt", "polars") if m in sys.modules
                 ),
+                "dbt_socket": os.environ.get("KZDW_WARM_DBT_SOCKET"),
             }
         ),
         encoding="utf-8",

@@ -7,6 +7,7 @@ Dagster's own launcher."""
 import json
 import os
 import signal
+import stat
 import sys
 import time
 from pathlib import Path
@@ -16,6 +17,7 @@ import pytest
 from dagster._core.errors import DagsterInvariantViolationError
 
 from kzdw.cli.operate import ensure_dagster_home
+from orchestration.lib import warm_dbt
 from orchestration.lib.run_launcher import WORKER_PID_TAG, PreloadedRunLauncher
 from tests.orchestration import launcher_jobs
 
@@ -76,6 +78,11 @@ def test_a_run_starts_forked_with_the_libraries_loaded_and_a_terminated_run_ends
     assert seen["imported"] == ["dagster_dbt", "great_expectations"]
     assert seen["ppid"] != os.getpid()
     assert instance.get_run_by_id(done.run_id).tags[WORKER_PID_TAG] == str(seen["pid"])
+    # Its dbt commands go to the launcher's warm dbt server, which is listening.
+    if warm_dbt.available():
+        assert seen["dbt_socket"] == warm_dbt.shared_socket()
+        _until(lambda: os.path.exists(seen["dbt_socket"]), 30, "the warm dbt server listens")
+        assert stat.S_ISSOCK(os.stat(seen["dbt_socket"]).st_mode)
 
     waiting = _launch(instance, tmp_path / "waiting.json", wait=120)
     _until(lambda: (tmp_path / "waiting.json").exists(), 60, "the second run's op starts")

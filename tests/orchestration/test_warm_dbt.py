@@ -1,0 +1,172 @@
+"""The warm dbt server and its client: a dbt command handed to the server prints, reads and
+exits exactly as dbt itself does, in the client's folder and environment, runs forked from
+the server, takes the signals sent to the client, and ends when its client is killed; without
+a server, the client is dbt itself; the server ends with the process that started it."""
+
+import os
+import re
+import signal
+import subprocess
+import time
+from pathlib import Path
+
+import pytest
+
+from kzdw.settings import dbt_command
+from orchestration.lib import warm_dbt
+from orchestration.lib.warm_dbt import CLIENT, SOCKET_VARIABLE, WarmDbt
+
+pytestmark = pytest.mark.skipif(not warm_dbt.available(), reason="no dbt environment of its own")
+
+PROMPT = b"Enter a name for your project"
+DATABASE_PROMPT = b"Which database would you like to use?"
+
+
+def _until(predicate, seconds: float, what: str):
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        value = predicate()
+        if value:
+            return value
+        time.sleep(0.05)
+    raise AssertionError(f"not within {seconds} s: {what}")
+
+
+@pytest.fixture(scope="module")
+def server():
+    warm = WarmDbt()
+    socket = warm.start()
+    _until(lambda: os.path.exists(socket), 30, "the server listens")
+    yield warm
+    warm.stop()
+
+
+def _env(home: Path, socket: str | None = None, **extra: str) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if k != SOCKET_VARIABLE}
+    env.update(HOME=str(home), DBT_SEND_ANONYMOUS_USAGE_STATS="false", **extra)
+    if socket is not None:
+        env[SOCKET_VARIABLE] = socket
+    return env
+
+
+def _without_clock(text: str) -> str:
+    """dbt's lines start with the time of day (and a colour reset): not part of the output."""
+    return re.sub(r"(\x1b\[0m)?\d\d:\d\d:\d\d  ", "", text)
+
+
+def _children(pid: int) -> list[int]:
+    return [int(p) for p in Path(f"/proc/{pid}/task/{pid}/children").read_text().split()]
+
+
+class Output:
+    """What a process has printed so far, read as it comes."""
+
+    def __init__(self, process: subprocess.Popen) -> None:
+        self.process, self.text = process, b""
+        os.set_blocking(process.stdout.fileno(), False)
+
+    def shows(self, what: bytes) -> bool:
+        chunk = self.process.stdout.read()
+        if chunk:
+            self.text += chunk
+        return what in self.text
+
+
+@pytest.mark.parametrize(
+    ("args", "code"),
+    [(["debug", "--config-dir"], 0), (["build", "--no-such-flag"], 2)],
+)
+def test_a_command_prints_and_exits_as_dbt_itself_does(server, tmp_path, args, code):
+    profiles = tmp_path / "profiles of this test"
+    ran = {
+        how: subprocess.run(
+            [executable, *args],
+            env=_env(tmp_path, socket, DBT_PROFILES_DIR=str(profiles)),
+            cwd=tmp_path,
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )
+        for how, executable, socket in (
+            ("dbt itself", dbt_command("dbt"), None),
+            ("through the server", str(CLIENT), server.socket),
+            ("no server there", str(CLIENT), str(tmp_path / "gone.sock")),
+        )
+    }
+    for how, done in ran.items():
+        assert done.returncode == code, how
+        assert _without_clock(done.stdout) == _without_clock(ran["dbt itself"].stdout), how
+        assert _without_clock(done.stderr) == _without_clock(ran["dbt itself"].stderr), how
+    if code == 0:
+        assert str(profiles) in ran["through the server"].stdout  # the client's environment
+    else:
+        assert "No such option '--no-such-flag'" in ran["through the server"].stderr
+
+
+def _interrupted_at_the_database_prompt(executable: str, home: Path, socket=None, server=None):
+    """`dbt init` in `home`, answered a project name on its input, then interrupted (SIGINT)
+    at the next prompt: (exit status, the command's folder then, what it printed)."""
+    process = subprocess.Popen(
+        [executable, "init"], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT, env=_env(home, socket), cwd=home,
+    )  # fmt: skip
+    out = Output(process)
+    try:
+        _until(lambda: out.shows(PROMPT), 60, "dbt asks for a project name")
+        process.stdin.write(b"warm_test\n")
+        process.stdin.flush()
+        _until(lambda: out.shows(DATABASE_PROMPT), 30, "dbt reads the name, asks for a database")
+        command = _children(server.pid)[0] if server is not None else process.pid
+        folder = Path(os.readlink(f"/proc/{command}/cwd"))
+        process.send_signal(signal.SIGINT)
+        return process.wait(timeout=30), folder, out.text.decode()
+    finally:
+        process.kill()
+        process.wait()
+
+
+def test_the_command_runs_forked_from_the_server_with_the_clients_input_and_signals(
+    server, tmp_path
+):
+    (tmp_path / "itself").mkdir()
+    (tmp_path / "warm").mkdir()
+    itself, itself_folder, _ = _interrupted_at_the_database_prompt(
+        dbt_command("dbt"), tmp_path / "itself"
+    )
+    warm, folder, printed = _interrupted_at_the_database_prompt(
+        str(CLIENT), tmp_path / "warm", server.socket, server._process
+    )
+    # The command was the server's child. It started in the client's folder with the
+    # client's environment (HOME: where dbt makes its configuration folder), read the
+    # client's input (the project it made and moved into), and the client's SIGINT ended it
+    # as it ends dbt itself.
+    assert itself_folder == tmp_path / "itself" / "warm_test"
+    assert folder == tmp_path / "warm" / "warm_test"
+    assert f"Creating dbt configuration folder at {tmp_path / 'warm' / '.dbt'}" in printed
+    assert warm == itself
+    _until(lambda: not _children(server._process.pid), 10, "the command has ended")
+
+
+def test_a_command_whose_client_is_killed_ends(server, tmp_path):
+    process = subprocess.Popen(
+        [str(CLIENT), "init"], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT, env=_env(tmp_path, server.socket), cwd=tmp_path,
+    )  # fmt: skip
+    out = Output(process)
+    _until(lambda: out.shows(PROMPT), 60, "dbt asks for a project name")
+    [command] = _children(server._process.pid)
+    process.kill()
+    process.wait()
+    _until(lambda: command not in _children(server._process.pid), 10, "the command ends")
+
+
+def test_the_server_ends_with_the_process_that_started_it(tmp_path):
+    warm = WarmDbt()
+    socket = warm.start()
+    _until(lambda: os.path.exists(socket), 30, "the server listens")
+    process = warm._process
+    # Its standard input is this process's pipe: closing it is what this process's end does.
+    process.stdin.close()
+    assert process.wait(timeout=30) == 0
+    assert not os.path.exists(os.path.dirname(socket))
+    warm.stop()
