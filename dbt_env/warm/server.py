@@ -164,11 +164,15 @@ def serve(path: str) -> None:
             if struct.unpack("3i", peer)[1] != uid:
                 conn.close()
                 continue
+            # A client sends its command as soon as it connects: one that does not is not
+            # waited for longer than this, so it cannot hold up the others.
+            conn.settimeout(10)
             try:
                 command, fds = _receive(conn)
             except (ConnectionError, OSError, ValueError):
                 conn.close()
                 continue
+            conn.settimeout(None)
             sys.stdout.flush()
             sys.stderr.flush()
             pid = os.fork()
