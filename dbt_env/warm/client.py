@@ -7,8 +7,8 @@ The server's socket is named by KZDW_WARM_DBT_SOCKET, which kzdw sets for the pr
 starts itself (`orchestration/lib/warm_dbt.py`); it is not a setting. Without it, or when the
 server cannot be reached, this process becomes dbt (`exec`). With it, the client hands its
 command and its own standard input, output and error to the server, forwards the signals it
-gets (SIGINT, SIGTERM, SIGHUP) to the command, and exits as the command did: with its exit
-code, or killed by the same signal.
+gets (SIGINT, SIGTERM, SIGHUP; those it was started ignoring, the command ignores too) to the
+command, and exits as the command did: with its exit code, or killed by the same signal.
 """
 
 import json
@@ -44,7 +44,10 @@ def main() -> None:
     conn = _connect(path) if path else None
     if conn is None:
         _dbt_itself(args)
-    body = json.dumps({"args": args, "cwd": os.getcwd(), "env": dict(os.environ)}).encode()
+    # Signals this process was started ignoring: the command ignores them too.
+    ignored = [s for s in _FORWARDED if signal.getsignal(s) == signal.SIG_IGN]
+    command = {"args": args, "cwd": os.getcwd(), "env": dict(os.environ), "ignored": ignored}
+    body = json.dumps(command).encode()
     pid = None
     received = []
 
@@ -55,7 +58,8 @@ def main() -> None:
             received.append(signum)
 
     for signum in _FORWARDED:
-        signal.signal(signum, forward)
+        if signum not in ignored:
+            signal.signal(signum, forward)
     try:
         socket.send_fds(conn, [_LENGTH.pack(len(body))], [0, 1, 2])
         conn.sendall(body)

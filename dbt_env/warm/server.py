@@ -79,9 +79,14 @@ def _run_command(conn: socket.socket, command: dict, fds: list[int]) -> None:
     for target, fd in enumerate(fds):
         os.dup2(fd, target)
         os.close(fd)
-    for handled in (signal.SIGINT, signal.SIGTERM, signal.SIGCHLD, signal.SIGPIPE):
+    # The signals as Python sets them when it starts as the client did: SIGPIPE ignored,
+    # SIGINT raising KeyboardInterrupt unless the client's was ignored (as under `nohup`).
+    for handled in (signal.SIGTERM, signal.SIGHUP, signal.SIGCHLD):
         signal.signal(handled, signal.SIG_DFL)
+    signal.signal(signal.SIGPIPE, signal.SIG_IGN)
     signal.signal(signal.SIGINT, signal.default_int_handler)
+    for ignored in command.get("ignored", []):
+        signal.signal(ignored, signal.SIG_IGN)
     signal.set_wakeup_fd(-1)
     os.environ.clear()
     os.environ.update(command["env"])

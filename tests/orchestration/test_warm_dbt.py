@@ -103,12 +103,17 @@ def test_a_command_prints_and_exits_as_dbt_itself_does(server, tmp_path, args, c
         assert "No such option '--no-such-flag'" in ran["through the server"].stderr
 
 
-def _interrupted_at_the_database_prompt(executable: str, home: Path, socket=None, server=None):
-    """`dbt init` in `home`, answered a project name on its input, then interrupted (SIGINT)
-    at the next prompt: (exit status, the command's folder then, what it printed)."""
+def _interrupted_at_the_database_prompt(
+    executable: str, home: Path, socket=None, server=None, sigint=signal.SIG_DFL
+) -> dict:
+    """`dbt init` in `home`, started with SIGINT's disposition `sigint`, answered a project
+    name on its input, then sent SIGINT at the next prompt, and its input closed a second
+    later if it was still waiting: its exit status, its folder at the prompt, whether SIGINT
+    ended it, what it printed."""
     process = subprocess.Popen(
         [executable, "init"], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT, env=_env(home, socket), cwd=home,
+        preexec_fn=lambda: signal.signal(signal.SIGINT, sigint),
     )  # fmt: skip
     out = Output(process)
     try:
@@ -119,31 +124,47 @@ def _interrupted_at_the_database_prompt(executable: str, home: Path, socket=None
         command = _children(server.pid)[0] if server is not None else process.pid
         folder = Path(os.readlink(f"/proc/{command}/cwd"))
         process.send_signal(signal.SIGINT)
-        return process.wait(timeout=30), folder, out.text.decode()
+        try:
+            process.wait(timeout=1)
+        except subprocess.TimeoutExpired:
+            pass
+        ended_by_sigint = process.poll() is not None
+        process.stdin.close()
+        code = process.wait(timeout=30)
+        out.shows(b"")
+        return {
+            "code": code,
+            "folder": folder,
+            "ended by SIGINT": ended_by_sigint,
+            "printed": out.text.decode(),
+        }
     finally:
         process.kill()
         process.wait()
 
 
+@pytest.mark.parametrize("sigint", [signal.SIG_DFL, signal.SIG_IGN], ids=["sigint", "nohup"])
 def test_the_command_runs_forked_from_the_server_with_the_clients_input_and_signals(
-    server, tmp_path
+    server, tmp_path, sigint
 ):
     (tmp_path / "itself").mkdir()
     (tmp_path / "warm").mkdir()
-    itself, itself_folder, _ = _interrupted_at_the_database_prompt(
-        dbt_command("dbt"), tmp_path / "itself"
+    itself = _interrupted_at_the_database_prompt(
+        dbt_command("dbt"), tmp_path / "itself", sigint=sigint
     )
-    warm, folder, printed = _interrupted_at_the_database_prompt(
-        str(CLIENT), tmp_path / "warm", server.socket, server._process
+    warm = _interrupted_at_the_database_prompt(
+        str(CLIENT), tmp_path / "warm", server.socket, server._process, sigint=sigint
     )
     # The command was the server's child. It started in the client's folder with the
-    # client's environment (HOME: where dbt makes its configuration folder), read the
-    # client's input (the project it made and moved into), and the client's SIGINT ended it
-    # as it ends dbt itself.
-    assert itself_folder == tmp_path / "itself" / "warm_test"
-    assert folder == tmp_path / "warm" / "warm_test"
-    assert f"Creating dbt configuration folder at {tmp_path / 'warm' / '.dbt'}" in printed
-    assert warm == itself
+    # client's environment (HOME: where dbt makes its configuration folder) and read the
+    # client's input (the project it made and moved into).
+    assert itself["folder"] == tmp_path / "itself" / "warm_test"
+    assert warm["folder"] == tmp_path / "warm" / "warm_test"
+    assert f"Creating dbt configuration folder at {tmp_path / 'warm' / '.dbt'}" in warm["printed"]
+    # The client's SIGINT ended it as it ends dbt itself, or not at all where the client was
+    # started ignoring SIGINT; then the end of its input did, as for dbt itself.
+    assert warm["ended by SIGINT"] == itself["ended by SIGINT"] == (sigint == signal.SIG_DFL)
+    assert warm["code"] == itself["code"] != 0
     _until(lambda: not _children(server._process.pid), 10, "the command has ended")
 
 
