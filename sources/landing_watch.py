@@ -82,22 +82,23 @@ class FolderWatch:
             os.close(self._fd)
             self._fd = -1
 
-    def wait(self, timeout: float) -> None:
-        """Returns when a file arrives in a watched folder, or after `timeout` seconds; after at
-        most POLL_SECONDS when a folder is not watched."""
+    def wait(self, timeout: float) -> bool:
+        """Returns when a file arrives in a watched folder (True), or after `timeout` seconds
+        (False); after at most POLL_SECONDS when a folder is not watched (False: whether a
+        file arrived there is for a look to tell)."""
         if len(self.watched) < len(self._folders):
             timeout = min(timeout, POLL_SECONDS)
         if self._fd < 0:
             time.sleep(max(0.0, timeout))
-            return
+            return False
         deadline = time.monotonic() + max(0.0, timeout)
         while True:
             left = max(0.0, deadline - time.monotonic())
             ready, _, _ = select.select([self._fd], [], [], left)
             if ready and self._read():
-                return
+                return True
             if time.monotonic() >= deadline:
-                return
+                return False
 
     def moved_in(self, f: LandingFile) -> bool:
         """True when this very version of the file (same inode, size and modification time) was

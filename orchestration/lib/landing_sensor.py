@@ -9,7 +9,8 @@ SETTLE_SECONDS before or was moved in whole (renamed in after its last write:
 was complete before it was moved in is taken at once. Each tick watches the folders for up to
 WATCH_SECONDS (`sources.landing_watch`): a file that arrives meanwhile is looked at the moment
 it lands, and a file seen too young is looked at again once it could have settled, so a new
-file is taken by the tick that sees it arrive. Names ending in .part, .tmp or .crdownload are
+file is taken by the tick that sees it arrive; files that follow it less than GATHER_SECONDS
+apart go in the same run. Names ending in .part, .tmp or .crdownload are
 never read, so a writer that may pause for longer mid-file writes under such a name and
 renames. The cursor holds, source by source, what the last look saw and which versions of
 which files runs were requested for, each file by its name's bytes (as hex), and the run it
@@ -51,6 +52,10 @@ SENSOR_NAME = "landing_sensor"
 # file the moment it lands, instead of on the next tick, up to 5 s later. Kept under the
 # loop's 5 s so that the daemon still has its pause between loops.
 WATCH_SECONDS = 4.5
+# Once a file is ready, how long the tick waits for another to arrive before it requests the
+# run: files moved in one after the other (a day's exports) go in one run, for the cost of this
+# wait on every run.
+GATHER_SECONDS = 1.0
 
 
 def carried(*sources: Source) -> dg.AssetSelection:
@@ -138,10 +143,16 @@ class _Folder:
         self.now = {key: [f.size, f.mtime_ns] for key, f in self.files.items()}
 
 
+def _ready_keys(folders: list[_Folder]) -> set[tuple[str, str]]:
+    return {(folder.source.name, key) for folder in folders for key in folder.ready}
+
+
 def _look_until_ready(folders: list[_Folder], watch: FolderWatch, watch_seconds: float) -> None:
     """Looks at the folders until a file is ready or `watch_seconds` have passed, looking again
-    whenever a file arrives (or a file seen young could have settled); then, if files seen
-    young could still settle, once more when they could have, so that they go in this run."""
+    whenever a file arrives (or a file seen young could have settled). Once one is ready,
+    files that keep arriving less than GATHER_SECONDS apart join it (a day's exports moved in
+    one after the other: one run). Then, if files seen young could still settle, looks once
+    more when they could have, so that they go in this run too."""
     deadline = time.monotonic() + watch_seconds
     while not any(folder.ready for folder in folders):
         remaining = deadline - time.monotonic()
@@ -151,6 +162,18 @@ def _look_until_ready(folders: list[_Folder], watch: FolderWatch, watch_seconds:
         watch.wait(min(settling, remaining) if settling else remaining)
         for folder in folders:
             folder.look()
+    gathering_until = time.monotonic() + watch_seconds
+    gathered, last_arrival = _ready_keys(folders), time.monotonic()
+    while gathered and time.monotonic() < gathering_until:
+        left = last_arrival + GATHER_SECONDS - time.monotonic()
+        if left <= 0:
+            break
+        watch.wait(left)
+        for folder in folders:
+            folder.look()
+        if not _ready_keys(folders) <= gathered:
+            gathered |= _ready_keys(folders)
+            last_arrival = time.monotonic()
     wait = max(folder.wait() for folder in folders)
     if wait:
         time.sleep(wait)

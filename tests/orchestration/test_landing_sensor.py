@@ -9,6 +9,7 @@ import dagster as dg
 import pytest
 
 from orchestration.lib.landing_sensor import (
+    GATHER_SECONDS,
     WATCH_SECONDS,
     build_landing_sensor,
     carried,
@@ -273,7 +274,39 @@ def test_a_file_renamed_in_during_a_tick_is_taken_the_moment_it_lands(defs, tmp_
     [version] = request.run_config["ops"]["raw__permit_cases"]["config"]["files"]
     assert version["name"] == "cases.csv"
     assert renamed["at"] - started > 0.9  # it arrived while the tick watched
-    assert returned - renamed["at"] < 1  # not SETTLE_SECONDS later
+    # Requested once no other file followed it for GATHER_SECONDS, not SETTLE_SECONDS later.
+    assert GATHER_SECONDS - 0.1 < returned - renamed["at"] < GATHER_SECONDS + 0.5 < SETTLE_SECONDS
+
+
+def test_files_moved_in_one_after_the_other_go_in_one_run(defs, graph, tmp_path):
+    """A day's exports moved in one after the other, less than GATHER_SECONDS apart, are one
+    run; a file that follows later is left for the next tick."""
+    landing = tmp_path / "landing"
+    for source in ("permit_cases", "market_entities", "service_items"):
+        (landing / source).mkdir(parents=True)
+
+    def drop(source: str, name: str) -> None:
+        _moved_in(landing / source, f"{name}.part")
+        (landing / source / f"{name}.part").rename(landing / source / name)
+
+    def day() -> None:
+        drop("permit_cases", "cases_day.csv")
+        time.sleep(GATHER_SECONDS / 2)
+        drop("market_entities", "entities_day.csv")
+        time.sleep(GATHER_SECONDS * 2)
+        drop("service_items", "items.csv")
+
+    sensor = build_landing_sensor(list(SOURCES.values()))
+    context = _context(defs, tmp_path)
+    dropper = _dropped_later(0.5, day)
+    request = sensor(context)
+    assert isinstance(request, dg.RunRequest)
+    assert request.tags["kzdw/sources"] == "market_entities,permit_cases"
+    assert set(request.asset_selection) == carried(PERMIT_CASES, MARKET_ENTITIES).resolve(graph)
+    dropper.join()
+    later = sensor(_context(defs, tmp_path, cursor=context.cursor))
+    assert isinstance(later, dg.RunRequest)
+    assert later.tags["kzdw/sources"] == "service_items"
 
 
 def test_a_file_written_in_place_during_a_tick_is_taken_once_it_has_settled(defs, tmp_path):
@@ -292,8 +325,10 @@ def test_a_file_written_in_place_during_a_tick_is_taken_once_it_has_settled(defs
     dropper.join()
     assert isinstance(request, dg.RunRequest)
     assert request.tags["kzdw/files"] == "1"
-    # Taken SETTLE_SECONDS after its last write, in the tick that saw it arrive.
-    assert SETTLE_SECONDS - 0.1 < returned - written["at"] < SETTLE_SECONDS + 1
+    # Taken SETTLE_SECONDS after its last write (and GATHER_SECONDS without another file
+    # arriving), in the tick that saw it arrive.
+    taken = returned - written["at"]
+    assert SETTLE_SECONDS + GATHER_SECONDS - 0.1 < taken < SETTLE_SECONDS + GATHER_SECONDS + 0.5
 
 
 def test_a_tick_that_sees_no_file_arrive_skips_after_watching(defs, tmp_path):
