@@ -1,20 +1,19 @@
 """One sensor over every landing folder: files that have stopped changing become one run that
 loads them.
 
-A file still being written is not picked up half-way: a file is ready when nothing has
-written to it for SETTLE_SECONDS, that is when its size and modification time are the same on
-two looks in a row, or, on the look that first sees it, when it was last modified at least
-SETTLE_SECONDS before or was moved in whole (renamed in after its last write:
-`LandingFile.moved_in_whole`, or seen renamed in by the tick's watch); either way a file that
-was complete before it was moved in is taken at once. Each tick watches the folders for up to
-WATCH_SECONDS (`sources.landing_watch`): a file that arrives meanwhile is looked at the moment
-it lands, and a file seen too young is looked at again once it could have settled, so a new
-file is taken by the tick that sees it arrive; files that follow it less than GATHER_SECONDS
-apart go in the same run. Names ending in .part, .tmp or .crdownload are
-never read, so a writer that may pause for longer mid-file writes under such a name and
-renames. The cursor holds, source by source, what the last look saw and which versions of
-which files runs were requested for, each file by its name's bytes (as hex), and the run it
-requests loads exactly those versions (`LoadConfig`).
+A file still being written is not picked up half-way: a file is ready when nothing has written
+to it for SETTLE_SECONDS, that is when its size and modification time are the same on two looks
+in a row, or, on the look that first sees it, when it was last modified at least SETTLE_SECONDS
+before or was moved in whole (renamed in after its last write: `LandingFile.moved_in_whole`, or
+seen renamed in by the tick's watch); either way a file that was complete before it was moved
+in is taken at once. Each tick watches the folders for up to WATCH_SECONDS
+(`sources.landing_watch`): a file that arrives meanwhile is looked at the moment it lands, and
+a file seen too young is looked at again once it could have settled, so a new file is taken by
+the tick that sees it arrive; files that follow it less than GATHER_SECONDS apart go in the
+same run. Names ending in .part, .tmp or .crdownload are never read, so a writer that may pause
+for longer mid-file writes under such a name and renames. The cursor holds, source by source,
+what the last look saw and which versions of which files runs were requested for, each file by
+its name's bytes (as hex), and the run it requests loads exactly those versions (`LoadConfig`).
 
 The run carries the files all the way to the analysts: the raw asset of every source with a
 file ready and every asset between them and the serving copy (the models that read them, their
