@@ -137,62 +137,26 @@ def _run_command(conn: socket.socket, command: dict, fds: list[int]) -> None:
             os._exit(code)
 
 
+def _end(signum: int, _frame: object) -> None:
+    raise SystemExit(128 + signum)
+
+
 def serve(path: str) -> None:
     listener = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
     listener.bind(path)
     listener.listen(64)
-    # Listening before importing: a client that comes meanwhile waits for the imports
-    # instead of starting a dbt of its own, which would import the same.
-    for module in PRELOAD:
-        __import__(module)
-    read_signal, write_signal = os.pipe()
-    os.set_blocking(write_signal, False)
-    signal.set_wakeup_fd(write_signal)
-    signal.signal(signal.SIGCHLD, lambda *_: None)
     # A terminal's Ctrl-C reaches the whole process group: the commands end by it, as dbt
-    # would; the server ends when its parent does.
+    # would; the server ends when its parent does. Asked to end (SIGTERM, as to a whole
+    # process group, or SIGHUP), it removes its socket first.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
-    children: dict[int, socket.socket] = {}
-    uid = os.getuid()
+    signal.signal(signal.SIGTERM, _end)
+    signal.signal(signal.SIGHUP, _end)
     try:
-        while True:
-            readable, _, _ = select.select([listener, sys.stdin, read_signal], [], [])
-            if read_signal in readable:
-                os.read(read_signal, 4096)
-                _reap(children)
-            if sys.stdin in readable and not os.read(sys.stdin.fileno(), 4096):
-                break
-            if listener not in readable:
-                continue
-            conn, _ = listener.accept()
-            peer = conn.getsockopt(socket.SOL_SOCKET, socket.SO_PEERCRED, struct.calcsize("3i"))
-            if struct.unpack("3i", peer)[1] != uid:
-                conn.close()
-                continue
-            # A client sends its command as soon as it connects: one that does not is not
-            # waited for longer than this, so it cannot hold up the others.
-            conn.settimeout(10)
-            try:
-                command, fds = _receive(conn)
-            except (ConnectionError, OSError, ValueError):
-                conn.close()
-                continue
-            conn.settimeout(None)
-            sys.stdout.flush()
-            sys.stderr.flush()
-            pid = os.fork()
-            if pid == 0:
-                listener.close()
-                for other in children.values():
-                    other.close()
-                os.close(read_signal)
-                os.close(write_signal)
-                _run_command(conn, command, fds)
-            for fd in fds:
-                os.close(fd)
-            _say(conn, f"pid {pid}")
-            children[pid] = conn
-            _reap(children)
+        # Listening before importing: a client that comes meanwhile waits for the imports
+        # instead of starting a dbt of its own, which would import the same.
+        for module in PRELOAD:
+            __import__(module)
+        _serve(listener)
     finally:
         listener.close()
         try:
@@ -200,6 +164,57 @@ def serve(path: str) -> None:
             os.rmdir(os.path.dirname(path))
         except OSError:
             pass
+
+
+def _serve(listener: socket.socket) -> None:
+    """Accepts commands until standard input closes."""
+    read_signal, write_signal = os.pipe()
+    os.set_blocking(write_signal, False)
+    signal.set_wakeup_fd(write_signal)
+    signal.signal(signal.SIGCHLD, lambda *_: None)
+    children: dict[int, socket.socket] = {}
+    uid = os.getuid()
+    while True:
+        readable, _, _ = select.select([listener, sys.stdin, read_signal], [], [])
+        if read_signal in readable:
+            os.read(read_signal, 4096)
+            _reap(children)
+        if sys.stdin in readable and not os.read(sys.stdin.fileno(), 4096):
+            break
+        if listener not in readable:
+            continue
+        conn, _ = listener.accept()
+        peer = conn.getsockopt(socket.SOL_SOCKET, socket.SO_PEERCRED, struct.calcsize("3i"))
+        if struct.unpack("3i", peer)[1] != uid:
+            conn.close()
+            continue
+        # A client sends its command as soon as it connects: one that does not is not
+        # waited for longer than this, so it cannot hold up the others.
+        conn.settimeout(10)
+        try:
+            command, fds = _receive(conn)
+        except (ConnectionError, OSError, ValueError):
+            conn.close()
+            continue
+        conn.settimeout(None)
+        sys.stdout.flush()
+        sys.stderr.flush()
+        pid = os.fork()
+        if pid == 0:
+            listener.close()
+            for other in children.values():
+                other.close()
+            os.close(read_signal)
+            os.close(write_signal)
+            try:
+                _run_command(conn, command, fds)
+            finally:  # never back into the server's loop, nor its clean-up
+                os._exit(1)
+        for fd in fds:
+            os.close(fd)
+        _say(conn, f"pid {pid}")
+        children[pid] = conn
+        _reap(children)
 
 
 def _reap(children: dict[int, socket.socket]) -> None:

@@ -181,13 +181,20 @@ def test_a_command_whose_client_is_killed_ends(server, tmp_path):
     _until(lambda: command not in _children(server._process.pid), 10, "the command ends")
 
 
-def test_the_server_ends_with_the_process_that_started_it(tmp_path):
+@pytest.mark.parametrize("how", ["its parent ends", "SIGTERM"])
+def test_the_server_ends_with_the_process_that_started_it_and_takes_its_socket(tmp_path, how):
     warm = WarmDbt()
     socket = warm.start()
     _until(lambda: os.path.exists(socket), 30, "the server listens")
     process = warm._process
-    # Its standard input is this process's pipe: closing it is what this process's end does.
-    process.stdin.close()
-    assert process.wait(timeout=30) == 0
+    if how == "SIGTERM":  # as to a whole process group
+        process.send_signal(signal.SIGTERM)
+        expected = 128 + signal.SIGTERM
+    else:
+        # Its standard input is this process's pipe: closing it is what this process's end
+        # does.
+        process.stdin.close()
+        expected = 0
+    assert process.wait(timeout=30) == expected
     assert not os.path.exists(os.path.dirname(socket))
     warm.stop()
