@@ -11,10 +11,12 @@ executable would, with exactly that environment, folder and those descriptors. T
 writes its exit status to the client; a child killed by a signal is reported by this process.
 A child whose client has gone (killed) is ended. Nothing of the server's state reaches a
 command but the imported modules: each child starts from the server as it was before its
-first command.
+first command. What a Python reads only when it starts (PYTHONPATH, PYTHONHASHSEED and the
+other PYTHON* variables), the process's limits and its umask are the server's: kzdw gives dbt
+none of those.
 
-The server stops when its standard input closes (the process that started it ended), and
-takes its socket with it; commands already started run to their end. It runs one thread, so
+The server stops when its standard input closes (the process that started it ended), or on
+SIGTERM or SIGHUP, and takes its socket with it; commands already started run to their end. It runs one thread, so
 that forking it is safe. Only the standard library and dbt are used: it runs under dbt's own
 Python, which has none of kzdw's packages.
 """
