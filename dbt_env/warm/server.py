@@ -9,16 +9,16 @@ arguments, working folder and environment, and its standard input, output and er
 client's own file descriptors), forks, and the child runs dbt's command line as the `dbt`
 executable would, with exactly that environment, folder and those descriptors. The child
 writes its exit status to the client; a child killed by a signal is reported by this process.
-A child whose client has gone (killed) is ended. Nothing of the server's state reaches a
+A child whose client has gone (killed) is killed. Nothing of the server's state reaches a
 command but the imported modules: each child starts from the server as it was before its
 first command. What a Python reads only when it starts (PYTHONPATH, PYTHONHASHSEED and the
 other PYTHON* variables), the process's limits and its umask are the server's: kzdw gives dbt
 none of those.
 
 The server stops when its standard input closes (the process that started it ended), or on
-SIGTERM or SIGHUP, and takes its socket with it; commands already started run to their end. It runs one thread, so
-that forking it is safe. Only the standard library and dbt are used: it runs under dbt's own
-Python, which has none of kzdw's packages.
+SIGTERM or SIGHUP, and takes its socket with it; commands already started run to their end. It
+runs one thread, so that forking it is safe. Only the standard library and dbt are used: it
+runs under dbt's own Python, which has none of kzdw's packages.
 """
 
 from __future__ import annotations
@@ -66,14 +66,16 @@ def _say(conn: socket.socket, line: str) -> None:
 
 
 def _end_when_client_leaves(conn: socket.socket) -> None:
-    """A child's watch: the client sends nothing after its command, so the connection's end
-    means the client was killed, and the command ends with it, as dbt itself would have."""
+    """A child's watch: the client sends nothing after its command and passes on every signal
+    it can catch, so the connection's end means the client was killed (SIGKILL), and the
+    command is killed with it, as dbt itself would have been. SIGKILL, because a SIGTERM
+    could be ignored: a client started ignoring it has the command ignore it too."""
     try:
         while conn.recv(1024):
             pass
     except OSError:
         pass
-    os.kill(os.getpid(), signal.SIGTERM)
+    os.kill(os.getpid(), signal.SIGKILL)
 
 
 def _run_command(conn: socket.socket, command: dict, fds: list[int]) -> None:

@@ -168,10 +168,12 @@ def test_the_command_runs_forked_from_the_server_with_the_clients_input_and_sign
     _until(lambda: not _children(server._process.pid), 10, "the command has ended")
 
 
-def test_a_command_whose_client_is_killed_ends(server, tmp_path):
+@pytest.mark.parametrize("sigterm", [signal.SIG_DFL, signal.SIG_IGN], ids=["", "ignoring SIGTERM"])
+def test_a_command_whose_client_is_killed_ends(server, tmp_path, sigterm):
     process = subprocess.Popen(
         [str(CLIENT), "init"], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT, env=_env(tmp_path, server.socket), cwd=tmp_path,
+        preexec_fn=lambda: signal.signal(signal.SIGTERM, sigterm),
     )  # fmt: skip
     out = Output(process)
     _until(lambda: out.shows(PROMPT), 60, "dbt asks for a project name")
