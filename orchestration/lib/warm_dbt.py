@@ -20,6 +20,7 @@ import atexit
 import contextlib
 import os
 import shutil
+import socket
 import subprocess
 import sys
 import tempfile
@@ -33,6 +34,27 @@ SOCKET_VARIABLE = "KZDW_WARM_DBT_SOCKET"
 WARM = Path(__file__).resolve().parents[2] / "dbt_env" / "warm"
 CLIENT = WARM / "dbt"
 SERVER = WARM / "server.py"
+SOCKET_DIR, PREFIX, SOCKET_NAME = "/tmp", "kzdw-dbt-", "dbt.sock"
+
+
+def remove_dead_sockets() -> None:
+    """Removes the socket folders of this user's servers that were killed (SIGKILL, as to a
+    whole process group) before they could remove them: those whose socket nobody listens on.
+    A live server's folder, or one whose server has not yet made its socket, is left."""
+    for folder in Path(SOCKET_DIR).glob(f"{PREFIX}*"):
+        path = folder / SOCKET_NAME
+        probe = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        try:
+            if folder.stat().st_uid != os.getuid() or not path.is_socket():
+                continue
+            probe.settimeout(1)
+            probe.connect(str(path))
+        except ConnectionRefusedError:
+            shutil.rmtree(folder, ignore_errors=True)
+        except OSError:
+            pass
+        finally:
+            probe.close()
 
 
 def available() -> bool:
@@ -71,9 +93,10 @@ class WarmDbt:
             if not available():
                 return None
             self._cleanup()
+            remove_dead_sockets()
             # A short path: a Unix socket's name holds at most 107 bytes.
-            self._folder = tempfile.mkdtemp(prefix="kzdw-dbt-", dir="/tmp")
-            self.socket = os.path.join(self._folder, "dbt.sock")
+            self._folder = tempfile.mkdtemp(prefix=PREFIX, dir=SOCKET_DIR)
+            self.socket = os.path.join(self._folder, SOCKET_NAME)
             self._process = subprocess.Popen(
                 [dbt_command("python"), "-I", str(SERVER), self.socket],
                 stdin=subprocess.PIPE,
@@ -116,8 +139,7 @@ def warm_dbt() -> Iterator[None]:
         yield
         return
     server = WarmDbt()
-    socket = server.start()
-    os.environ[SOCKET_VARIABLE] = socket
+    os.environ[SOCKET_VARIABLE] = server.start()
     try:
         yield
     finally:

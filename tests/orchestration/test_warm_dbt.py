@@ -200,3 +200,22 @@ def test_the_server_ends_with_the_process_that_started_it_and_takes_its_socket(t
     assert process.wait(timeout=30) == expected
     assert not os.path.exists(os.path.dirname(socket))
     warm.stop()
+
+
+def test_a_new_server_removes_the_sockets_of_killed_servers_only(server, tmp_path):
+    """A server killed with SIGKILL (as to a whole process group) leaves its socket folder;
+    the next server to start removes it, and leaves a live server's."""
+    killed = WarmDbt()
+    killed_socket = killed.start()
+    _until(lambda: os.path.exists(killed_socket), 30, "the server listens")
+    killed._process.kill()
+    killed._process.wait()
+    killed._process = killed._folder = None  # as if its parent had been killed too
+    assert os.path.exists(killed_socket)
+    fresh = WarmDbt()
+    try:
+        fresh.start()
+        assert not os.path.exists(os.path.dirname(killed_socket))
+        assert os.path.exists(server.socket)
+    finally:
+        fresh.stop()
