@@ -146,16 +146,17 @@ def _end(signum: int, _frame: object) -> None:
 
 
 def serve(path: str) -> None:
-    listener = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-    listener.bind(path)
-    listener.listen(64)
     # A terminal's Ctrl-C reaches the whole process group: the commands end by it, as dbt
     # would; the server ends when its parent does. Asked to end (SIGTERM, as to a whole
-    # process group, or SIGHUP), it removes its socket first.
+    # process group, or SIGHUP), it removes its socket first: set before the socket exists,
+    # so that whoever sees the socket can stop the server.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     signal.signal(signal.SIGTERM, _end)
     signal.signal(signal.SIGHUP, _end)
+    listener = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
     try:
+        listener.bind(path)
+        listener.listen(64)
         # Listening before importing: a client that comes meanwhile waits for the imports
         # instead of starting a dbt of its own, which would import the same.
         for module in PRELOAD:
