@@ -18,6 +18,7 @@ from orchestration.lib.landing_sensor import (
 from orchestration.lib.warehouse import WarehouseResource
 from sources.contracts import MARKET_ENTITIES, PERMIT_CASES, SERVICE_ITEMS, SOURCES
 from sources.landing import SETTLE_SECONDS, LandingFile
+from tests.waiting import later as _dropped_later
 
 
 @pytest.fixture(scope="module")
@@ -238,16 +239,6 @@ def test_a_file_still_growing_during_the_second_look_waits_for_a_later_tick(defs
     assert isinstance(request, dg.RunRequest)
     [version] = request.run_config["ops"]["raw__service_items"]["config"]["files"]
     assert version["size"] == growing.stat().st_size
-
-
-def _dropped_later(seconds: float, drop) -> threading.Thread:
-    def later() -> None:
-        time.sleep(seconds)
-        drop()
-
-    thread = threading.Thread(target=later)
-    thread.start()
-    return thread
 
 
 def test_a_file_renamed_in_during_a_tick_is_taken_the_moment_it_lands(defs, tmp_path, monkeypatch):

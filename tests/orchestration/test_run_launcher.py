@@ -9,7 +9,6 @@ import os
 import signal
 import stat
 import sys
-import time
 from pathlib import Path
 
 import dagster as dg
@@ -20,6 +19,7 @@ from kzdw.cli.operate import ensure_dagster_home
 from orchestration.lib import warm_dbt
 from orchestration.lib.run_launcher import WORKER_PID_TAG, PreloadedRunLauncher
 from tests.orchestration import launcher_jobs
+from tests.waiting import until as _until
 
 
 def _launch(
@@ -38,16 +38,6 @@ def _launch(
     )
     instance.launch_run(run.run_id, workspace=None)
     return run
-
-
-def _until(predicate, seconds: float, what: str):
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        value = predicate()
-        if value:
-            return value
-        time.sleep(0.1)
-    raise AssertionError(f"not within {seconds} s: {what}")
 
 
 def _status(instance: dg.DagsterInstance, run_id: str) -> dg.DagsterRunStatus:

@@ -7,7 +7,6 @@ import os
 import re
 import signal
 import subprocess
-import time
 from pathlib import Path
 
 import pytest
@@ -15,21 +14,12 @@ import pytest
 from kzdw.settings import dbt_command
 from orchestration.lib import warm_dbt
 from orchestration.lib.warm_dbt import CLIENT, SOCKET_VARIABLE, WarmDbt
+from tests.waiting import until as _until
 
 pytestmark = pytest.mark.skipif(not warm_dbt.available(), reason="no dbt environment of its own")
 
 PROMPT = b"Enter a name for your project"
 DATABASE_PROMPT = b"Which database would you like to use?"
-
-
-def _until(predicate, seconds: float, what: str):
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        value = predicate()
-        if value:
-            return value
-        time.sleep(0.05)
-    raise AssertionError(f"not within {seconds} s: {what}")
 
 
 @pytest.fixture(scope="module")

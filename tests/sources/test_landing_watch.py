@@ -3,25 +3,15 @@ in, where the file's own times cannot tell."""
 
 import os
 import sys
-import threading
 import time
 
 import pytest
 
 from sources.landing import LandingFile
 from sources.landing_watch import POLL_SECONDS, FolderWatch
+from tests.waiting import later as _later
 
 pytestmark = pytest.mark.skipif(not sys.platform.startswith("linux"), reason="inotify")
-
-
-def _later(seconds: float, act) -> threading.Thread:
-    def run() -> None:
-        time.sleep(seconds)
-        act()
-
-    thread = threading.Thread(target=run)
-    thread.start()
-    return thread
 
 
 def test_a_wait_ends_when_a_file_is_renamed_in_and_knows_that_version(tmp_path):
